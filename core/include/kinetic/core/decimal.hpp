@@ -28,8 +28,9 @@ enum class DecimalError : std::uint8_t {
 /// Human-readable name of a DecimalError, for tools and tests (static storage).
 [[nodiscard]] std::string_view to_string(DecimalError error) noexcept;
 
-/// Fixed-point decimal with 8 fractional digits. Value type, trivially copyable, 8 bytes;
-/// no ownership; immutable operations, so safe to share between threads by copy.
+/// Fixed-point decimal with 8 fractional digits. Value type, trivial (like an int: `Price p;`
+/// is uninitialized, `Price p{};` is zero), 8 bytes, so the POD hot-path types that hold it
+/// stay trivial; no ownership; immutable operations, so safe to share between threads by copy.
 template <class Tag>
 class Decimal {
  public:
@@ -42,7 +43,7 @@ class Decimal {
 
   /// From a raw count of 1e-8 units (no scaling).
   [[nodiscard]] static constexpr Decimal from_raw(std::int64_t raw) noexcept {
-    Decimal d;
+    Decimal d{};
     d.raw_ = raw;
     return d;
   }
@@ -93,7 +94,7 @@ class Decimal {
   constexpr Decimal& operator-=(Decimal o) noexcept { raw_ -= o.raw_; return *this; }
 
  private:
-  std::int64_t raw_ = 0;
+  std::int64_t raw_;
 };
 
 struct PriceTag {};

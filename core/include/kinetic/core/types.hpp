@@ -13,6 +13,8 @@
 
 #include "kinetic/core/decimal.hpp"
 
+// Every type here is trivial: `MarketEvent e;` is uninitialized, `MarketEvent e{};` is zero.
+
 namespace kinetic {
 
 using SymbolId = std::uint16_t;
@@ -75,7 +77,7 @@ struct MarketEvent {
   std::uint16_t flags;
   std::uint16_t pad;
   union {
-    TradeData trade{};  // the initializer keeps the union default-constructible
+    TradeData trade;
     BookLevelData level;
     TickerData ticker;
   };
@@ -120,10 +122,10 @@ struct Fill {
   std::uint32_t pad;
 };
 
-static_assert(sizeof(Price) == 8 && std::is_trivially_copyable_v<Price>);
+static_assert(sizeof(Price) == 8 && std::is_trivial_v<Price>);
 #define KINETIC_HOT_POD(T)                                                               \
   static_assert(sizeof(T) == 64, #T " must be exactly one cache line");                  \
-  static_assert(std::is_trivially_copyable_v<T>, #T " must be trivially copyable");     \
+  static_assert(std::is_trivial_v<T>, #T " must be trivial");                            \
   static_assert(std::is_standard_layout_v<T>, #T " must be standard layout")
 KINETIC_HOT_POD(MarketEvent);
 KINETIC_HOT_POD(OrderIntent);
