@@ -1,0 +1,105 @@
+#include "kinetic/exec/demo_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "alloc_counter.hpp"
+
+namespace kinetic::exec {
+namespace {
+
+DemoParams small_run(std::uint64_t seed, std::uint64_t ticks) {
+  DemoParams params;
+  params.market.seed = seed;
+  params.ticks = ticks;
+  params.warmup_ticks = 1000;
+  return params;
+}
+
+// The hot loop must not touch the heap once running: every tick after warm-up goes through
+// market, estimator, signal and venue with zero allocations.
+TEST(DemoEngine, PerTickLoopAllocatesNothingAfterWarmUp) {
+  DemoEngine engine(small_run(42, 100'000));
+  for (int i = 0; i < 1000 + 10; ++i) ASSERT_TRUE(engine.step());  // warm-up and a few more
+  const std::uint64_t allocations = test::count_allocations([&] {
+    while (engine.step()) {
+    }
+  });
+  EXPECT_EQ(allocations, 0u);
+  const DemoSummary summary = engine.summary();
+  EXPECT_EQ(summary.ticks, 100'000u);
+  EXPECT_GT(summary.trades, 0u) << "the run must exercise order placement to prove anything";
+}
+
+TEST(DemoEngine, SameSeedGivesTheSameTrading) {
+  DemoEngine a(small_run(5, 30'000));
+  DemoEngine b(small_run(5, 30'000));
+  a.run();
+  b.run();
+  const DemoSummary sa = a.summary();
+  const DemoSummary sb = b.summary();
+  EXPECT_EQ(sa.signals, sb.signals);
+  EXPECT_EQ(sa.trades, sb.trades);
+  EXPECT_EQ(sa.pnl, sb.pnl);
+  EXPECT_EQ(sa.fees, sb.fees);
+  EXPECT_EQ(sa.final_position, sb.final_position);
+}
+
+TEST(DemoEngine, SummaryIsConsistent) {
+  DemoEngine engine(small_run(11, 50'000));
+  engine.run();
+  const DemoSummary s = engine.summary();
+  EXPECT_EQ(s.ticks, 50'000u);
+  EXPECT_EQ(engine.latency().count(), 50'000u);
+  EXPECT_LE(s.trades + s.rejected, s.signals);
+  EXPECT_GT(s.fees, Amount{});
+  // One order size, entries and exits alternate: never more than one lot open.
+  const Qty lot = DemoParams{}.order_qty;
+  EXPECT_TRUE(s.final_position == Qty{} || s.final_position == lot || s.final_position == -lot);
+  std::uint64_t regime_ticks = 0;
+  for (auto n : s.ticks_per_regime) regime_ticks += n;
+  EXPECT_EQ(regime_ticks, 50'000u + 1000u);
+}
+
+TEST(PaperVenue, RoundTripCostsTheSpreadAndTwoFeesExactly) {
+  PaperVenue venue(PaperVenueParams{});
+  MarketEvent trade{};
+  trade.type = MarketEventType::trade;
+  trade.trade.price = Price::parse("65000.0").value();
+  venue.on_market(trade);
+
+  OrderIntent buy{};
+  buy.side = Side::buy;
+  buy.qty = Qty::parse("0.01").value();
+  const auto opened = venue.execute(buy, 1);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened.value().price, Price::parse("65000.1").value());
+  EXPECT_EQ(venue.position(), buy.qty);
+
+  OrderIntent sell = buy;
+  sell.side = Side::sell;
+  const auto closed = venue.execute(sell, 2);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed.value().price, Price::parse("64999.9").value());
+  EXPECT_EQ(venue.position(), Qty{});
+  // Spread: 0.2 × 0.01 = 0.002. Fees: 650.001 × 0.00055 = 0.35750055 and
+  // 649.999 × 0.00055 = 0.35749945. P&L = −0.002 − 0.715 = −0.717 exactly.
+  EXPECT_EQ(venue.fees_paid(), Amount::parse("0.715").value());
+  EXPECT_EQ(venue.equity(), Amount::parse("-0.717").value());
+}
+
+TEST(PaperVenue, RefusesWithoutAPriceOrQuantity) {
+  PaperVenue venue(PaperVenueParams{});
+  OrderIntent order{};
+  order.side = Side::buy;
+  order.qty = Qty::parse("1").value();
+  EXPECT_EQ(venue.execute(order, 0).error(), VenueError::no_market_price);
+  MarketEvent trade{};
+  trade.type = MarketEventType::trade;
+  trade.trade.price = Price::parse("100").value();
+  venue.on_market(trade);
+  order.qty = Qty{};
+  EXPECT_EQ(venue.execute(order, 0).error(), VenueError::zero_quantity);
+}
+
+}  // namespace
+}  // namespace kinetic::exec
