@@ -32,10 +32,12 @@ using kinetic::MarketEvent;
 struct RingChannel {
   kinetic::SpscRing<MarketEvent, 1024> ring;
   void send(const MarketEvent& e) noexcept {
-    while (ring.try_push(e) != kinetic::PushResult::ok) kinetic::cpu_relax();
+    while (ring.try_push(e) != kinetic::PushResult::ok)
+      kinetic::cpu_relax();
   }
   void receive(MarketEvent& e) noexcept {
-    while (!ring.try_pop(e)) kinetic::cpu_relax();
+    while (!ring.try_pop(e))
+      kinetic::cpu_relax();
   }
 };
 
@@ -63,7 +65,8 @@ struct MutexDequeChannel {
 };
 
 void pin_or_warn(int core, const char* who) {
-  if (core < 0) return;
+  if (core < 0)
+    return;
   if (const std::error_code ec = kinetic::pin_current_thread(core)) {
     std::fprintf(stderr, "kinetic_latency: cannot pin %s to core %d: %s (running unpinned)\n", who,
                  core, ec.message().c_str());
@@ -95,7 +98,8 @@ std::unique_ptr<LatencyHistogram> measure(std::uint64_t samples, std::uint64_t w
     to_echo->send(e);
     back->receive(e);
     const std::uint64_t round_trip = Clock::ticks() - static_cast<std::uint64_t>(e.recv_ts);
-    if (i >= warmup) histogram->record(static_cast<std::uint64_t>(Clock::ticks_to_ns(round_trip)) / 2);
+    if (i >= warmup)
+      histogram->record(static_cast<std::uint64_t>(Clock::ticks_to_ns(round_trip)) / 2);
   }
   echo.join();
   return histogram;
@@ -112,14 +116,16 @@ void print_row(const char* name, const LatencyHistogram& h) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kinetic_latency: one-way cross-thread hop of the SPSC ring versus a mutex-guarded "
-               "std::deque, with pinned threads, in nanoseconds (half of a ping-pong round trip)."};
+  CLI::App app{
+      "kinetic_latency: one-way cross-thread hop of the SPSC ring versus a mutex-guarded "
+      "std::deque, with pinned threads, in nanoseconds (half of a ping-pong round trip)."};
   std::uint64_t samples = 1'000'000;
   std::uint64_t warmup = 10'000;
   int initiator_core = 0;
   int echo_core = 1;
   std::string json_file;
-  app.add_option("--samples", samples, "Round trips recorded per queue")->check(CLI::PositiveNumber);
+  app.add_option("--samples", samples, "Round trips recorded per queue")
+      ->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "Round trips run first and not recorded");
   app.add_option("--initiator-core", initiator_core, "Core of the timing thread (-1: unpinned)");
   app.add_option("--echo-core", echo_core, "Core of the echo thread (-1: unpinned)");
@@ -130,8 +136,8 @@ int main(int argc, char** argv) {
   const auto machine = kinetic::bench::machine_info();
   std::printf("cpu: %s (%u hardware threads)\nkernel: %s\ncompiler: %s\nclock: %s, %.0f Hz\n",
               machine.cpu.c_str(), machine.hardware_threads, machine.kernel.c_str(),
-              machine.compiler.c_str(), Clock::source() == Clock::Source::tsc ? "tsc" : "clock_monotonic",
-              Clock::tsc_hz());
+              machine.compiler.c_str(),
+              Clock::source() == Clock::Source::tsc ? "tsc" : "clock_monotonic", Clock::tsc_hz());
   std::printf("cores: initiator %d, echo %d; %llu samples after %llu warm-up\n\n", initiator_core,
               echo_core, static_cast<unsigned long long>(samples),
               static_cast<unsigned long long>(warmup));

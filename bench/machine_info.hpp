@@ -26,7 +26,8 @@ inline MachineInfo machine_info() {
     }
   }
   utsname name{};
-  if (uname(&name) == 0) info.kernel = std::string(name.sysname) + " " + name.release + " " + name.machine;
+  if (uname(&name) == 0)
+    info.kernel = std::string(name.sysname) + " " + name.release + " " + name.machine;
 #if defined(__clang__)
   info.compiler = "clang " __clang_version__;
 #elif defined(__GNUC__)

@@ -22,8 +22,10 @@ void BM_RingPushPop_u64(benchmark::State& state) {
   std::uint64_t value = 0;
   std::uint64_t out = 0;
   for (auto _ : state) {
-    if (ring->try_push(value++) != PushResult::ok) state.SkipWithError("ring full");
-    if (!ring->try_pop(out)) state.SkipWithError("ring empty");
+    if (ring->try_push(value++) != PushResult::ok)
+      state.SkipWithError("ring full");
+    if (!ring->try_pop(out))
+      state.SkipWithError("ring empty");
     benchmark::DoNotOptimize(out);
   }
 }
@@ -35,8 +37,10 @@ void BM_RingPushPop_MarketEvent(benchmark::State& state) {
   MarketEvent out{};
   for (auto _ : state) {
     ++event.recv_ts;
-    if (ring->try_push(event) != PushResult::ok) state.SkipWithError("ring full");
-    if (!ring->try_pop(out)) state.SkipWithError("ring empty");
+    if (ring->try_push(event) != PushResult::ok)
+      state.SkipWithError("ring full");
+    if (!ring->try_pop(out))
+      state.SkipWithError("ring empty");
     benchmark::DoNotOptimize(out);
   }
 }
@@ -50,7 +54,8 @@ void BM_RingBatch64_MarketEvent(benchmark::State& state) {
   for (auto _ : state) {
     for (int i = 0; i < 64; ++i) {
       ++event.recv_ts;
-      if (ring->try_push(event) != PushResult::ok) state.SkipWithError("ring full");
+      if (ring->try_push(event) != PushResult::ok)
+        state.SkipWithError("ring full");
     }
     ring->consume_all([&](const MarketEvent& e) { sum += e.recv_ts; });
     benchmark::DoNotOptimize(sum);

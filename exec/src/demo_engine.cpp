@@ -14,12 +14,14 @@ DemoEngine::DemoEngine(const DemoParams& params)
 }
 
 bool DemoEngine::step() noexcept {
-  if (ticks_done_ >= params_.ticks) return false;
+  if (ticks_done_ >= params_.ticks)
+    return false;
   MarketEvent event = market_.next();
   if (warmup_done_ < params_.warmup_ticks) {
     // Warm-up fills the estimator and the caches, untimed and without trading.
     venue_.on_market(event);
-    (void)estimator_.update(static_cast<double>(event.exch_ts) * 1e-9, event.trade.price.to_double());
+    (void)estimator_.update(static_cast<double>(event.exch_ts) * 1e-9,
+                            event.trade.price.to_double());
     ++warmup_done_;
     return true;
   }
@@ -34,14 +36,17 @@ bool DemoEngine::step() noexcept {
 void DemoEngine::process(const MarketEvent& event) noexcept {
   venue_.on_market(event);
   const double price = event.trade.price.to_double();
-  if (!estimator_.update(static_cast<double>(event.exch_ts) * 1e-9, price)) return;
+  if (!estimator_.update(static_cast<double>(event.exch_ts) * 1e-9, price))
+    return;
 
   const Qty position = venue_.position();
   const int position_sign = position > Qty{} ? 1 : (position < Qty{} ? -1 : 0);
   const double level = estimator_.price();
-  const strategy::Action action = strategy::decide(
-      params_.signal, position_sign, estimator_.velocity() / level, estimator_.acceleration() / level);
-  if (action == strategy::Action::none) return;
+  const strategy::Action action =
+      strategy::decide(params_.signal, position_sign, estimator_.velocity() / level,
+                       estimator_.acceleration() / level);
+  if (action == strategy::Action::none)
+    return;
   ++signals_;
 
   OrderIntent order{};
@@ -67,7 +72,8 @@ void DemoEngine::process(const MarketEvent& event) noexcept {
     case strategy::Action::none:
       return;
   }
-  if (!venue_.execute(order, event.recv_ts)) ++rejected_;
+  if (!venue_.execute(order, event.recv_ts))
+    ++rejected_;
 }
 
 void DemoEngine::run() noexcept {

@@ -5,17 +5,21 @@
 namespace kinetic::exec {
 
 void PaperVenue::on_market(const MarketEvent& event) noexcept {
-  if (event.type == MarketEventType::trade) last_price_ = event.trade.price;
+  if (event.type == MarketEventType::trade)
+    last_price_ = event.trade.price;
 }
 
 Result<Fill, VenueError> PaperVenue::execute(const OrderIntent& order, TimestampNs now) noexcept {
-  if (last_price_ <= Price{}) return VenueError::no_market_price;
-  if (order.qty <= Qty{}) return VenueError::zero_quantity;
+  if (last_price_ <= Price{})
+    return VenueError::no_market_price;
+  if (order.qty <= Qty{})
+    return VenueError::zero_quantity;
   const int direction = sign(order.side);
-  const Price fill_price = direction > 0 ? last_price_ + params_.half_spread
-                                         : last_price_ - params_.half_spread;
+  const Price fill_price =
+      direction > 0 ? last_price_ + params_.half_spread : last_price_ - params_.half_spread;
   const auto value = notional(fill_price, order.qty);
-  if (!value) return VenueError::notional_overflow;
+  if (!value)
+    return VenueError::notional_overflow;
   // Fee = notional × ppm / 1e6, rounded up to 1e-8 as exchanges round fees against the payer.
   const int128 fee_scaled = static_cast<int128>(value.value().raw()) * params_.taker_fee_ppm;
   const auto fee_raw = static_cast<std::int64_t>((fee_scaled + 999'999) / 1'000'000);
@@ -49,7 +53,8 @@ Result<Fill, VenueError> PaperVenue::execute(const OrderIntent& order, Timestamp
 Amount PaperVenue::equity() const noexcept {
   const Qty magnitude = position_ < Qty{} ? -position_ : position_;
   const auto value = notional(last_price_, magnitude);
-  if (!value) return cash_;
+  if (!value)
+    return cash_;
   return position_ < Qty{} ? cash_ - value.value() : cash_ + value.value();
 }
 

@@ -23,12 +23,15 @@ void SyntheticMarket::enter_regime(Regime regime) noexcept {
   anchor_log_price_ = log_price_;
 }
 
-double SyntheticMarket::efficient_price() const noexcept { return std::exp(log_price_); }
+double SyntheticMarket::efficient_price() const noexcept {
+  return std::exp(log_price_);
+}
 
 MarketEvent SyntheticMarket::next() noexcept {
   const double dt_s = rng_.exponential(params_.mean_interarrival_ms) * 1e-3;
 
-  double d_log = drift_per_s_ * dt_s + params_.volatility_per_sqrt_s * std::sqrt(dt_s) * rng_.normal();
+  double d_log =
+      drift_per_s_ * dt_s + params_.volatility_per_sqrt_s * std::sqrt(dt_s) * rng_.normal();
   if (regime_ == Regime::mean_reverting) {
     d_log -= params_.reversion_per_s * (log_price_ - anchor_log_price_) * dt_s;
   } else if (regime_ == Regime::jumpy && rng_.bernoulli(params_.jump_rate_per_s * dt_s)) {
@@ -48,8 +51,10 @@ MarketEvent SyntheticMarket::next() noexcept {
   const double tick = params_.tick_size.to_double();
   const double observed = std::exp(log_price_) + params_.noise_ticks * tick * rng_.normal();
   const Price raw_price = Price::from_double(std::max(observed, tick)).value_or(params_.tick_size);
-  Price price = buyer ? raw_price.round_up(params_.tick_size) : raw_price.round_down(params_.tick_size);
-  if (price <= Price{}) price = params_.tick_size;
+  Price price =
+      buyer ? raw_price.round_up(params_.tick_size) : raw_price.round_down(params_.tick_size);
+  if (price <= Price{})
+    price = params_.tick_size;
 
   const double size = std::max(rng_.exponential(params_.mean_qty), params_.qty_step.to_double());
   Qty qty = Qty::from_double(size).value_or(params_.qty_step).round_up(params_.qty_step);

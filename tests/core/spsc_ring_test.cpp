@@ -68,7 +68,8 @@ TEST(SpscRing, DestroyingANonEmptyRingDestroysItsElements) {
   Counted::reset();
   {
     SpscRing<Counted, 8> ring;
-    for (int i = 0; i < 5; ++i) ASSERT_EQ(ring.try_push(Counted(i)), PushResult::ok);
+    for (int i = 0; i < 5; ++i)
+      ASSERT_EQ(ring.try_push(Counted(i)), PushResult::ok);
     EXPECT_EQ(Counted::live, 5);
   }
   EXPECT_EQ(Counted::live, 0);
@@ -78,7 +79,8 @@ TEST(SpscRing, DestroyingANonEmptyRingDestroysItsElements) {
 TEST(SpscRing, FullIsAValueAndLeavesTheRingUnchanged) {
   SpscRing<int, 4> ring;
   EXPECT_EQ(ring.capacity(), 4u);
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(ring.try_push(i), PushResult::ok) << i;
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(ring.try_push(i), PushResult::ok) << i;
   EXPECT_EQ(ring.write_available(), 0u);
   EXPECT_EQ(ring.try_push(99), PushResult::full);
   EXPECT_EQ(ring.read_available(), 4u);
@@ -97,9 +99,11 @@ TEST(SpscRing, WrapsAroundManyTimesInOrder) {
   std::uint64_t next_in = 0;
   std::uint64_t next_out = 0;
   for (int round = 0; round < 1000; ++round) {
-    while (ring.try_push(next_in) == PushResult::ok) ++next_in;
+    while (ring.try_push(next_in) == PushResult::ok)
+      ++next_in;
     std::uint64_t v = 0;
-    for (int k = 0; k < 3 && ring.try_pop(v); ++k) ASSERT_EQ(v, next_out++);
+    for (int k = 0; k < 3 && ring.try_pop(v); ++k)
+      ASSERT_EQ(v, next_out++);
   }
   const std::uint64_t pending = next_in - next_out;
   EXPECT_EQ(pending, 4u);  // the last round filled all 7 slots, then popped 3
@@ -110,7 +114,8 @@ TEST(SpscRing, WrapsAroundManyTimesInOrder) {
 
 TEST(SpscRing, ConsumeAllVisitsInOrder) {
   SpscRing<int, 16> ring;
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(ring.try_push(i), PushResult::ok);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(ring.try_push(i), PushResult::ok);
   int expected = 0;
   const std::size_t consumed = ring.consume_all([&](int v) { EXPECT_EQ(v, expected++); });
   EXPECT_EQ(consumed, 10u);
@@ -151,7 +156,8 @@ TEST(SpscRing, TwoThreadStressDeliversEverythingInOrder) {
     Payload p{};
     while (expected < kCount) {
       if (ring->try_pop(p)) {
-        if (p.seq != expected || p.check != ~p.seq) ++errors;
+        if (p.seq != expected || p.check != ~p.seq)
+          ++errors;
         ++expected;
       } else {
         cpu_relax();

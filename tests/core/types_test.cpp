@@ -25,9 +25,9 @@ TEST(HotPathTypes, CopyingByBytesPreservesEveryField) {
   event.type = MarketEventType::ticker;
   event.side = Side::none;
   event.flags = kFlagEndOfBatch;
-  event.ticker = TickerData{Price::from_raw(6511420000000), Price::from_raw(6511410000000),
-                            Qty::from_raw(120400000), Price::from_raw(6511430000000),
-                            Qty::from_raw(70000000)};
+  event.ticker =
+      TickerData{Price::from_raw(6511420000000), Price::from_raw(6511410000000),
+                 Qty::from_raw(120400000), Price::from_raw(6511430000000), Qty::from_raw(70000000)};
   unsigned char bytes[sizeof(MarketEvent)];
   std::memcpy(bytes, &event, sizeof event);
   MarketEvent copy;

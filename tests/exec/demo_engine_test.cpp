@@ -19,7 +19,8 @@ DemoParams small_run(std::uint64_t seed, std::uint64_t ticks) {
 // market, estimator, signal and venue with zero allocations.
 TEST(DemoEngine, PerTickLoopAllocatesNothingAfterWarmUp) {
   DemoEngine engine(small_run(42, 100'000));
-  for (int i = 0; i < 1000 + 10; ++i) ASSERT_TRUE(engine.step());  // warm-up and a few more
+  for (int i = 0; i < 1000 + 10; ++i)
+    ASSERT_TRUE(engine.step());  // warm-up and a few more
   const std::uint64_t allocations = test::count_allocations([&] {
     while (engine.step()) {
     }
@@ -56,7 +57,8 @@ TEST(DemoEngine, SummaryIsConsistent) {
   const Qty lot = DemoParams{}.order_qty;
   EXPECT_TRUE(s.final_position == Qty{} || s.final_position == lot || s.final_position == -lot);
   std::uint64_t regime_ticks = 0;
-  for (auto n : s.ticks_per_regime) regime_ticks += n;
+  for (auto n : s.ticks_per_regime)
+    regime_ticks += n;
   EXPECT_EQ(regime_ticks, 50'000u + 1000u);
 }
 

@@ -15,7 +15,8 @@ std::vector<MarketEvent> generate(std::uint64_t seed, int n) {
   SyntheticMarket market(params);
   std::vector<MarketEvent> events;
   events.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) events.push_back(market.next());
+  for (int i = 0; i < n; ++i)
+    events.push_back(market.next());
   return events;
 }
 
@@ -34,7 +35,8 @@ TEST(SyntheticMarket, DifferentSeedsGiveDifferentMarkets) {
   const auto a = generate(1, 1000);
   const auto b = generate(2, 1000);
   int same = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) same += a[i].trade.price == b[i].trade.price ? 1 : 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    same += a[i].trade.price == b[i].trade.price ? 1 : 0;
   EXPECT_LT(same, 900);
 }
 
@@ -67,7 +69,8 @@ TEST(SyntheticMarket, VisitsEveryRegimeAndStaysNearItsStart) {
     lowest = std::min(lowest, p);
     highest = std::max(highest, p);
   }
-  for (std::uint64_t n : market.trades_per_regime()) EXPECT_GT(n, 1000u);
+  for (std::uint64_t n : market.trades_per_regime())
+    EXPECT_GT(n, 1000u);
   // About 67 simulated minutes: the price moves, but not absurdly.
   EXPECT_GT(highest - lowest, 10.0);
   EXPECT_GT(lowest, params.initial_price * 0.5);
@@ -78,7 +81,8 @@ TEST(SyntheticMarket, NextAllocatesNothing) {
   SyntheticMarket market(SyntheticMarketParams{});
   std::int64_t checksum = 0;
   const std::uint64_t allocations = test::count_allocations([&] {
-    for (int i = 0; i < 10'000; ++i) checksum += market.next().trade.price.raw();
+    for (int i = 0; i < 10'000; ++i)
+      checksum += market.next().trade.price.raw();
   });
   EXPECT_EQ(allocations, 0u);
   EXPECT_NE(checksum, 0);

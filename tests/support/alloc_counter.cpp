@@ -42,31 +42,43 @@ void release(void* p) noexcept {
 }  // namespace
 
 namespace kinetic::test {
-std::uint64_t allocations_on_this_thread() noexcept { return t_allocations; }
-std::uint64_t deallocations_on_this_thread() noexcept { return t_deallocations; }
+std::uint64_t allocations_on_this_thread() noexcept {
+  return t_allocations;
+}
+std::uint64_t deallocations_on_this_thread() noexcept {
+  return t_deallocations;
+}
 std::uint64_t allocations_in_process() noexcept {
   return g_allocations.load(std::memory_order_relaxed);
 }
 }  // namespace kinetic::test
 
 void* operator new(std::size_t size) {
-  if (void* p = allocate(size)) return p;
+  if (void* p = allocate(size))
+    return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) {
-  if (void* p = allocate(size)) return p;
+  if (void* p = allocate(size))
+    return p;
   throw std::bad_alloc();
 }
 void* operator new(std::size_t size, std::align_val_t align) {
-  if (void* p = allocate_aligned(size, align)) return p;
+  if (void* p = allocate_aligned(size, align))
+    return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size, std::align_val_t align) {
-  if (void* p = allocate_aligned(size, align)) return p;
+  if (void* p = allocate_aligned(size, align))
+    return p;
   throw std::bad_alloc();
 }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return allocate(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return allocate(size);
+}
 void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
   return allocate_aligned(size, align);
 }
@@ -74,15 +86,39 @@ void* operator new[](std::size_t size, std::align_val_t align, const std::nothro
   return allocate_aligned(size, align);
 }
 
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+void operator delete(void* p) noexcept {
+  release(p);
+}
+void operator delete[](void* p) noexcept {
+  release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  release(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  release(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  release(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  release(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  release(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  release(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  release(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  release(p);
+}

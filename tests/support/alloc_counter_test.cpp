@@ -43,7 +43,8 @@ TEST(AllocationCounter, ReportsZeroForAllocationFreeCode) {
   std::vector<int> v;
   v.reserve(16);
   const std::uint64_t n = count_allocations([&] {
-    for (int i = 0; i < 16; ++i) v.push_back(i);
+    for (int i = 0; i < 16; ++i)
+      v.push_back(i);
   });
   EXPECT_EQ(n, 0u);
 }

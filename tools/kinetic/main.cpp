@@ -36,7 +36,8 @@ struct DemoOptions {
 
 kinetic::Config load(const std::string& config_file) {
   const kinetic::Environment env = kinetic::process_environment();
-  if (config_file.empty()) return kinetic::load_config_from_string("", "defaults", env);
+  if (config_file.empty())
+    return kinetic::load_config_from_string("", "defaults", env);
   return kinetic::load_config(config_file, env);
 }
 
@@ -45,7 +46,8 @@ int run_demo(const DemoOptions& options) {
   kinetic::exec::DemoParams params;
   params.market.seed = options.seed.value_or(config.demo.seed);
   const std::int64_t ticks = options.ticks.value_or(config.demo.ticks);
-  if (ticks <= 0) throw CLI::ValidationError("--ticks", "must be positive");
+  if (ticks <= 0)
+    throw CLI::ValidationError("--ticks", "must be positive");
   params.ticks = static_cast<std::uint64_t>(ticks);
 
   kinetic::exec::DemoEngine engine(params);
@@ -68,7 +70,8 @@ int run_demo(const DemoOptions& options) {
   if (options.json) {
     std::printf(
         "{\"seed\":%llu,\"ticks\":%llu,\"warmup_ticks\":%llu,\"signals\":%llu,\"trades\":%llu,"
-        "\"rejected\":%llu,\"pnl\":\"%s\",\"fees\":\"%s\",\"position\":\"%s\",\"last_price\":\"%s\","
+        "\"rejected\":%llu,\"pnl\":\"%s\",\"fees\":\"%s\",\"position\":\"%s\",\"last_price\":\"%"
+        "s\","
         "\"regime_ticks\":{\"trending\":%llu,\"mean_reverting\":%llu,\"jumpy\":%llu},"
         "\"wall_seconds\":%.3f,\"latency_ns\":%s}\n",
         static_cast<unsigned long long>(params.market.seed),
@@ -119,20 +122,27 @@ int main(int argc, char** argv) {
       "Run the engine end to end on a seeded synthetic market (trending, mean-reverting and "
       "jumpy regimes): every tick goes through the derivative signal into a simulated fill. "
       "Prints ticks, signals, trades, P&L and per-tick latency percentiles.");
-  demo_cmd->add_option("--seed", demo.seed, "Seed of the synthetic market (default: [demo] seed, 42)");
-  demo_cmd->add_option("--ticks", demo.ticks, "Ticks to process after warm-up (default: [demo] ticks, 200000)")
+  demo_cmd->add_option("--seed", demo.seed,
+                       "Seed of the synthetic market (default: [demo] seed, 42)");
+  demo_cmd
+      ->add_option("--ticks", demo.ticks,
+                   "Ticks to process after warm-up (default: [demo] ticks, 200000)")
       ->check(CLI::PositiveNumber);
-  demo_cmd->add_option("--config", demo.config_file, "TOML configuration file (see kinetic.example.toml)")
+  demo_cmd
+      ->add_option("--config", demo.config_file,
+                   "TOML configuration file (see kinetic.example.toml)")
       ->check(CLI::ExistingFile);
   demo_cmd->add_flag("--json", demo.json, "Print the summary as one JSON object");
 
   CLI::App* config_cmd = app.add_subcommand("config", "Show or check the configuration");
   config_cmd->require_subcommand(1);
-  config_cmd->add_subcommand("example", "Print the documented example file (every key with its default)")
+  config_cmd
+      ->add_subcommand("example", "Print the documented example file (every key with its default)")
       ->callback([] { std::fputs(kinetic::example_toml().c_str(), stdout); });
   std::string check_file;
   CLI::App* check_cmd = config_cmd->add_subcommand(
-      "check", "Validate a configuration file with the environment overrides applied; print the result");
+      "check",
+      "Validate a configuration file with the environment overrides applied; print the result");
   check_cmd->add_option("file", check_file, "TOML file")->required();
   check_cmd->callback([&] {
     const kinetic::Config config = kinetic::load_config(check_file, kinetic::process_environment());
@@ -150,7 +160,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    if (demo_cmd->parsed()) return run_demo(demo);
+    if (demo_cmd->parsed())
+      return run_demo(demo);
     return 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

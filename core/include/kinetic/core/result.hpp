@@ -22,7 +22,8 @@ class [[nodiscard]] Result {
   using value_type = T;
   using error_type = E;
 
-  constexpr Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
+  constexpr Result(T value) noexcept(
+      std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
       : value_(std::move(value)), error_(E{}) {}
   constexpr Result(E error) noexcept : value_(), error_(error) {  // NOLINT: implicit by design
     assert(error != E{} && "a Result made from an error must carry a failure code");

@@ -35,7 +35,9 @@ class SpscRing {
   /// Destroys the elements still queued. boost's compile-time-sized ring does not, so a
   /// ring of owning elements would otherwise leak them (the counting test catches this).
   /// Call only when both threads have stopped using the ring.
-  ~SpscRing() { queue_.consume_all([](const T&) noexcept {}); }
+  ~SpscRing() {
+    queue_.consume_all([](const T&) noexcept {});
+  }
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
 

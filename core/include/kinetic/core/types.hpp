@@ -39,9 +39,9 @@ enum class MarketEventType : std::uint8_t {
 /// Flags on a MarketEvent (bit set).
 enum MarketEventFlag : std::uint16_t {
   kFlagNone = 0,
-  kFlagSnapshot = 1u << 0,     ///< book_level: part of a snapshot that replaces the book
-  kFlagEndOfBatch = 1u << 1,   ///< last event decoded from one exchange message
-  kFlagSuspect = 1u << 2,      ///< failed data validation (risk may drop it)
+  kFlagSnapshot = 1u << 0,    ///< book_level: part of a snapshot that replaces the book
+  kFlagEndOfBatch = 1u << 1,  ///< last event decoded from one exchange message
+  kFlagSuspect = 1u << 2,     ///< failed data validation (risk may drop it)
 };
 
 struct TradeData {
@@ -53,9 +53,9 @@ struct TradeData {
 };
 struct BookLevelData {
   Price price;
-  Qty qty;                 ///< absolute size at the level; zero removes the level
-  std::uint64_t update_id; ///< the book's update id `u`
-  std::uint64_t sequence;  ///< exchange cross sequence `seq`
+  Qty qty;                  ///< absolute size at the level; zero removes the level
+  std::uint64_t update_id;  ///< the book's update id `u`
+  std::uint64_t sequence;   ///< exchange cross sequence `seq`
   std::uint64_t reserved;
 };
 struct TickerData {
@@ -73,7 +73,7 @@ struct MarketEvent {
   TimestampNs exch_ts;
   SymbolId symbol;
   MarketEventType type;
-  Side side;               ///< trade: taker side; book_level: which side of the book
+  Side side;  ///< trade: taker side; book_level: which side of the book
   std::uint16_t flags;
   std::uint16_t pad;
   union {
@@ -94,8 +94,8 @@ struct OrderIntent {
   std::uint64_t client_order_id;  ///< becomes orderLinkId; unique, stable across retries
   Price price;                    ///< limit price; zero for market orders
   Qty qty;
-  Price stop_loss;                ///< zero when none
-  Price take_profit;              ///< zero when none
+  Price stop_loss;    ///< zero when none
+  Price take_profit;  ///< zero when none
   SymbolId symbol;
   Side side;
   OrderType type;
@@ -123,9 +123,9 @@ struct Fill {
 };
 
 static_assert(sizeof(Price) == 8 && std::is_trivial_v<Price>);
-#define KINETIC_HOT_POD(T)                                                               \
-  static_assert(sizeof(T) == 64, #T " must be exactly one cache line");                  \
-  static_assert(std::is_trivial_v<T>, #T " must be trivial");                            \
+#define KINETIC_HOT_POD(T)                                              \
+  static_assert(sizeof(T) == 64, #T " must be exactly one cache line"); \
+  static_assert(std::is_trivial_v<T>, #T " must be trivial");           \
   static_assert(std::is_standard_layout_v<T>, #T " must be standard layout")
 KINETIC_HOT_POD(MarketEvent);
 KINETIC_HOT_POD(OrderIntent);

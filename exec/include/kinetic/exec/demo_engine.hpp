@@ -32,10 +32,10 @@ struct DemoParams {
 
 struct DemoSummary {
   std::uint64_t ticks = 0;
-  std::uint64_t signals = 0;  ///< ticks whose decision was not `none`
-  std::uint64_t trades = 0;   ///< fills
-  std::uint64_t rejected = 0; ///< orders the venue refused
-  Amount pnl{};               ///< equity at the last price, after fees
+  std::uint64_t signals = 0;   ///< ticks whose decision was not `none`
+  std::uint64_t trades = 0;    ///< fills
+  std::uint64_t rejected = 0;  ///< orders the venue refused
+  Amount pnl{};                ///< equity at the last price, after fees
   Amount fees{};
   Qty final_position{};
   Price last_price{};

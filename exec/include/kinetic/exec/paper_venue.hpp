@@ -28,7 +28,8 @@ class PaperVenue {
   void on_market(const MarketEvent& event) noexcept;
 
   /// Fills a market order completely at last ± half spread and charges the taker fee.
-  [[nodiscard]] Result<Fill, VenueError> execute(const OrderIntent& order, TimestampNs now) noexcept;
+  [[nodiscard]] Result<Fill, VenueError> execute(const OrderIntent& order,
+                                                 TimestampNs now) noexcept;
 
   [[nodiscard]] Qty position() const noexcept { return position_; }
   [[nodiscard]] Amount cash() const noexcept { return cash_; }

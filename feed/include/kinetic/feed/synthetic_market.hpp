@@ -28,14 +28,14 @@ struct SyntheticMarketParams {
   Price tick_size = Price::from_raw(10'000'000);  // 0.1
   Qty qty_step = Qty::from_raw(100'000);          // 0.001
   double mean_interarrival_ms = 20.0;
-  double volatility_per_sqrt_s = 2e-4;   ///< diffusion σ of ln P
-  double trend_drift_per_s = 1e-4;       ///< |μ| of ln P in the trending regime
-  double reversion_per_s = 0.05;         ///< κ in the mean-reverting regime
-  double jump_rate_per_s = 0.5;          ///< jump intensity in the jumpy regime
-  double jump_sigma = 1.5e-3;            ///< σ of one jump of ln P
-  double noise_ticks = 1.0;              ///< σ of the microstructure noise, in ticks
-  double mean_regime_s = 60.0;           ///< mean duration of a regime
-  double mean_qty = 0.05;                ///< mean trade size (exponential)
+  double volatility_per_sqrt_s = 2e-4;  ///< diffusion σ of ln P
+  double trend_drift_per_s = 1e-4;      ///< |μ| of ln P in the trending regime
+  double reversion_per_s = 0.05;        ///< κ in the mean-reverting regime
+  double jump_rate_per_s = 0.5;         ///< jump intensity in the jumpy regime
+  double jump_sigma = 1.5e-3;           ///< σ of one jump of ln P
+  double noise_ticks = 1.0;             ///< σ of the microstructure noise, in ticks
+  double mean_regime_s = 60.0;          ///< mean duration of a regime
+  double mean_qty = 0.05;               ///< mean trade size (exponential)
   TimestampNs start_exch_ts = 1'767'225'600'000'000'000;  ///< 2026-01-01T00:00:00Z
 };
 
@@ -73,9 +73,12 @@ class SyntheticMarket {
 
 [[nodiscard]] constexpr const char* to_string(Regime regime) noexcept {
   switch (regime) {
-    case Regime::trending: return "trending";
-    case Regime::mean_reverting: return "mean_reverting";
-    case Regime::jumpy: return "jumpy";
+    case Regime::trending:
+      return "trending";
+    case Regime::mean_reverting:
+      return "mean_reverting";
+    case Regime::jumpy:
+      return "jumpy";
   }
   return "unknown";
 }

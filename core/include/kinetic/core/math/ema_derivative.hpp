@@ -27,7 +27,8 @@ class EmaDerivative {
   /// Adds an observation at `time_s` (seconds, any origin). Returns false, leaving the state
   /// untouched, for a price that is not finite and positive or a time that goes backwards.
   [[nodiscard]] bool update(double time_s, double price) noexcept {
-    if (!(price > 0.0) || !std::isfinite(price) || !std::isfinite(time_s)) return false;
+    if (!(price > 0.0) || !std::isfinite(price) || !std::isfinite(time_s))
+      return false;
     if (count_ == 0) {
       smoothed_ = price;
       last_time_s_ = time_s;
@@ -35,7 +36,8 @@ class EmaDerivative {
       return true;
     }
     const double dt = time_s - last_time_s_;
-    if (dt < 0.0) return false;
+    if (dt < 0.0)
+      return false;
     if (dt == 0.0) {
       // Same timestamp: fold into the smoothed price with a small weight, keep derivatives.
       smoothed_ += kSameTimeWeight * (price - smoothed_);

@@ -25,7 +25,8 @@ class Rng {
  public:
   explicit constexpr Rng(std::uint64_t seed) noexcept {
     std::uint64_t sm = seed;
-    for (auto& word : s_) word = splitmix64(sm);
+    for (auto& word : s_)
+      word = splitmix64(sm);
   }
 
   /// Next raw 64-bit output.

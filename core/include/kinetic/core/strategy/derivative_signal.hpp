@@ -21,12 +21,17 @@ struct DerivativeSignalParams {
 /// Decides from the current position direction (+1 long, −1 short, 0 flat) and the estimated
 /// relative velocity and acceleration. Pure function.
 [[nodiscard]] constexpr Action decide(const DerivativeSignalParams& params, int position_sign,
-                                      double relative_velocity, double relative_acceleration) noexcept {
-  if (position_sign > 0 && relative_velocity < params.exit_velocity) return Action::exit;
-  if (position_sign < 0 && relative_velocity > -params.exit_velocity) return Action::exit;
+                                      double relative_velocity,
+                                      double relative_acceleration) noexcept {
+  if (position_sign > 0 && relative_velocity < params.exit_velocity)
+    return Action::exit;
+  if (position_sign < 0 && relative_velocity > -params.exit_velocity)
+    return Action::exit;
   if (position_sign == 0) {
-    if (relative_velocity > params.entry_velocity && relative_acceleration > 0.0) return Action::buy;
-    if (relative_velocity < -params.entry_velocity && relative_acceleration < 0.0) return Action::sell;
+    if (relative_velocity > params.entry_velocity && relative_acceleration > 0.0)
+      return Action::buy;
+    if (relative_velocity < -params.entry_velocity && relative_acceleration < 0.0)
+      return Action::sell;
   }
   return Action::none;
 }
