@@ -19,7 +19,12 @@ class Clock {
   enum class Source : std::uint8_t { tsc, clock_monotonic };
 
   /// Measures the TSC against CLOCK_MONOTONIC for about `calibration_ms` milliseconds and
-  /// installs the conversion. Idempotent in effect; call it before starting hot threads.
+  /// installs the conversion. Only the first call in the process measures (the first read of
+  /// the clock counts as a call); later calls return at once, so the conversion never changes
+  /// under a running thread. Call it before starting hot threads. The rate is measured to a
+  /// few ppm or better, so now_ns() may drift from CLOCK_MONOTONIC by that fraction of the
+  /// time since calibration (a few µs per second at worst), plus whatever NTP slews
+  /// CLOCK_MONOTONIC by afterwards (the TSC does not follow a slew).
   static void calibrate(int calibration_ms = 20) noexcept;
 
   /// Nanoseconds on the CLOCK_MONOTONIC time base.

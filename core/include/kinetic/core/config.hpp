@@ -1,0 +1,190 @@
+#pragma once
+// Configuration: one TOML file holds every parameter of the engine; each key can be
+// overridden by an environment variable KINETIC_<SECTION>_<KEY> (upper case, for example
+// KINETIC_RISK_MAX_DRAWDOWN=0.1).
+//
+// A single schema (one descriptor per key, in config.cpp) drives loading, environment
+// overrides, validation and the documented example file, so they cannot disagree. Anything
+// the schema does not accept (an unknown section or key, a wrong type, a value out of range)
+// stops start-up with a ConfigError naming the file, the line, the key and the reason.
+//
+// Start-up code only: it allocates and throws. The hot path copies what it needs out of a
+// Config into its own fixed-size state before it starts.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kinetic/core/thread.hpp"
+
+namespace kinetic {
+
+/// Why a configuration was refused. The message names the source (file and line, or the
+/// environment variable), the key and the reason; several problems are one per line.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// [strategy]: smoothing and the signal thresholds.
+struct StrategyConfig {
+  double ema_lambda = 0.1;       ///< EMA smoothing factor per tick, (0, 1]
+  double half_life_ms = 0.0;     ///< EMA half-life in ms of event time; 0 = use ema_lambda
+  double snr_threshold = 2.0;    ///< minimum |velocity| / its standard error to act
+  double dead_band_sigma = 1.0;  ///< no signal while |velocity| is within this many sigmas
+  std::int64_t forecast_horizon_ms = 1000;  ///< Taylor forecast horizon
+
+  friend bool operator==(const StrategyConfig&, const StrategyConfig&) = default;
+};
+
+/// [kalman]: the constant-acceleration Kalman filter over [price, velocity, acceleration].
+struct KalmanConfig {
+  double process_noise_q = 1.0;       ///< jerk spectral density, price^2/s^5
+  double measurement_noise_r = 0.01;  ///< price measurement variance, price^2
+  double sigma_v0 = 10.0;             ///< initial velocity standard deviation, price/s
+  double sigma_a0 = 10.0;             ///< initial acceleration standard deviation, price/s^2
+  bool adaptive = false;              ///< estimate the measurement noise from the innovations
+
+  friend bool operator==(const KalmanConfig&, const KalmanConfig&) = default;
+};
+
+/// [risk]: sizing and the limits that stop trading. Fractions are of account equity.
+struct RiskConfig {
+  double max_risk_per_trade = 0.02;  ///< equity lost if a trade's stop is hit, (0, 0.02]
+  double min_reward_risk = 1.5;      ///< minimum expected reward / risk to take a trade
+  double kelly_fraction = 0.5;       ///< multiplier on the Kelly size (0.5 = half Kelly)
+  double kelly_cap = 0.25;           ///< upper bound on the Kelly fraction of equity
+  double max_drawdown = 0.15;        ///< kill switch: drawdown from the equity peak
+  double max_daily_loss = 0.08;      ///< kill switch: loss since the UTC day started
+  double max_trade_loss = 0.05;      ///< kill switch: loss on one position
+  double max_error_rate = 0.10;      ///< kill switch: rejected / sent orders in the window
+  std::int64_t error_rate_window_s = 60;
+  std::int64_t connectivity_timeout_s = 60;  ///< kill switch: silence from the exchange
+  double max_leverage = 10.0;
+  std::int64_t max_open_positions = 3;
+
+  friend bool operator==(const RiskConfig&, const RiskConfig&) = default;
+};
+
+/// [exchange]: where to connect and what to trade.
+struct ExchangeConfig {
+  /// Bybit v5 product category.
+  enum class Category : std::uint8_t { linear, spot };
+
+  std::string name = "bybit";
+  std::string rest_url = "https://api.bybit.com";
+  std::string ws_public_url = "wss://stream.bybit.com/v5/public/linear";
+  std::string ws_private_url = "wss://stream.bybit.com/v5/private";
+  std::string ws_trade_url = "wss://stream.bybit.com/v5/trade";
+  std::int64_t recv_window_ms = 5000;  ///< validity window of a signed request
+  std::string ca_file;                 ///< PEM CA bundle; empty = the system trust store
+  std::vector<std::string> symbols{"BTCUSDT"};
+  Category category = Category::linear;
+
+  friend bool operator==(const ExchangeConfig&, const ExchangeConfig&) = default;
+};
+
+/// [threads]: thread layout, core pinning and how idle threads wait.
+struct ThreadsConfig {
+  /// fused: one thread runs feed, strategy and execution; pipelined: one thread each.
+  enum class Layout : std::uint8_t { fused, pipelined };
+
+  Layout layout = Layout::fused;
+  int feed_core = -1;  ///< core to pin to; -1 = not pinned
+  int strategy_core = -1;
+  int exec_core = -1;
+  int control_core = -1;
+  WaitPolicy wait = WaitPolicy::busy_spin;
+
+  friend bool operator==(const ThreadsConfig&, const ThreadsConfig&) = default;
+};
+
+/// [log]: the asynchronous logger.
+struct LogConfig {
+  /// Same enumerators and values as kinetic::LogLevel (log.hpp), so one converts by cast.
+  enum class Level : std::uint8_t { trace, debug, info, warn, error, off };
+
+  Level level = Level::info;
+  std::string file;                    ///< empty = standard error
+  std::uint32_t ring_capacity = 4096;  ///< records in the log ring, a power of two
+
+  friend bool operator==(const LogConfig&, const LogConfig&) = default;
+};
+
+/// [demo]: the synthetic market used by the demo and the tests.
+struct DemoConfig {
+  std::uint64_t seed = 42;  ///< at most 2^63 - 1 from a file (TOML integers are signed)
+  std::int64_t ticks = 200000;
+
+  friend bool operator==(const DemoConfig&, const DemoConfig&) = default;
+};
+
+/// Every parameter of the engine. A plain value: owns its strings, copyable, no shared
+/// state. Built once at start-up and read-only afterwards, when any number of threads may
+/// read it. The member initialisers are the built-in defaults.
+struct Config {
+  StrategyConfig strategy;
+  KalmanConfig kalman;
+  RiskConfig risk;
+  ExchangeConfig exchange;
+  ThreadsConfig threads;
+  LogConfig log;
+  DemoConfig demo;
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+/// Looks up one environment variable by name; nullopt when it is not set. Injected so
+/// tests do not depend on (or modify) the process environment.
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// The process environment (getenv). Not safe to use while another thread calls setenv.
+[[nodiscard]] Environment process_environment();
+
+/// An environment in which no variable is set.
+[[nodiscard]] Environment empty_environment();
+
+/// The built-in defaults: what the engine runs with when no file is given and no variable
+/// is set. (With variables but no file: load_config_from_string("", "defaults", env).)
+[[nodiscard]] Config default_config();
+
+/// Reads and validates `file`, then applies the environment overrides. Throws ConfigError
+/// (naming the file) when the file cannot be read or anything in it or the environment is
+/// refused.
+[[nodiscard]] Config load_config(const std::filesystem::path& file, const Environment& env);
+
+/// As load_config, from TOML text; `source_name` stands for the file in messages.
+[[nodiscard]] Config load_config_from_string(std::string_view toml, std::string_view source_name,
+                                             const Environment& env);
+
+/// `config` as a commented TOML document that load_config accepts and that reads back as
+/// an equal Config: every section and key, each with its description and allowed range.
+[[nodiscard]] std::string to_toml(const Config& config);
+
+/// The documented example: to_toml(default_config()). kinetic.example.toml at the
+/// repository root is exactly this text (a test checks it).
+[[nodiscard]] std::string example_toml();
+
+/// One key of the schema, for display (a `kinetic config` command, documentation).
+struct ConfigKeyInfo {
+  std::string_view section;      ///< "risk"
+  std::string_view key;          ///< "max_drawdown"
+  std::string env_var;           ///< "KINETIC_RISK_MAX_DRAWDOWN"
+  std::string_view type;         ///< "float", "integer", "boolean", "string", ...
+  std::string default_value;     ///< the default as TOML text: 0.15, "bybit", ["BTCUSDT"]
+  std::string range;             ///< allowed values in words, for example "(0, 1)"; may be empty
+  std::string_view description;  ///< one line
+};
+
+/// Every key, in the order of the example file. Built on first call; immutable and safe to
+/// read from any thread afterwards; lives until the program ends.
+[[nodiscard]] std::span<const ConfigKeyInfo> config_schema();
+
+}  // namespace kinetic
