@@ -1,0 +1,187 @@
+// libFuzzer target for the decimal parser and formatter.
+//
+// For arbitrary bytes:
+//  - Price::parse must agree with a slow reference parser written here (digit by digit in
+//    128-bit integers): the same error code when it refuses, the same value when it accepts;
+//  - an accepted value must survive format -> parse and format_fixed(8) -> parse unchanged,
+//    and format_fixed(k) must parse back to the value cut toward zero at k digits;
+//  - the first 8 bytes, read as a raw value, must survive format -> parse as well, and the
+//    first 16 bytes, read as a value and a step, must round as a 128-bit reference does.
+// Any disagreement aborts with a message.
+//
+// Build (clang): cmake -DKINETIC_BUILD_FUZZ=ON ... --target decimal_fuzz
+// Run: decimal_fuzz -max_total_time=60 <copy of tests/fuzz/corpus/decimal>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+#include "kinetic/core/decimal.hpp"
+
+namespace {
+
+using kinetic::DecimalError;
+using kinetic::Price;
+
+__extension__ using Int128 = __int128;
+
+constexpr std::int64_t kMinRaw = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kMaxRaw = std::numeric_limits<std::int64_t>::max();
+
+[[noreturn]] void fail(const char* what, std::string_view text) {
+  std::fprintf(stderr, "decimal_fuzz: %s for input '%.*s'\n", what, static_cast<int>(text.size()),
+               text.data());
+  std::abort();
+}
+
+struct Reference {
+  DecimalError error = DecimalError::ok;
+  std::int64_t raw = 0;
+};
+
+/// The grammar and the value, the slow and obvious way. Error precedence as documented:
+/// invalid_character, empty, too_many_fraction_digits, overflow.
+Reference reference_parse(std::string_view text) {
+  std::size_t pos = 0;
+  bool negative = false;
+  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) {
+    negative = text[pos] == '-';
+    ++pos;
+  }
+  Int128 value = 0;
+  bool too_big = false;
+  int digits = 0;
+  int fraction_digits = 0;
+  bool seen_dot = false;
+  for (; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      too_big = too_big || value > (Int128{1} << 100);
+      if (too_big) {
+        value = Int128{1} << 100;  // keep it bounded; the result is overflow anyway
+      }
+      ++digits;
+      if (seen_dot) {
+        ++fraction_digits;
+      }
+    } else if (c == '.' && !seen_dot) {
+      seen_dot = true;
+    } else {
+      return {DecimalError::invalid_character, 0};
+    }
+  }
+  if (digits == 0) {
+    return {DecimalError::empty, 0};
+  }
+  if (fraction_digits > 8) {
+    return {DecimalError::too_many_fraction_digits, 0};
+  }
+  for (int i = fraction_digits; i < 8; ++i) {
+    value *= 10;
+  }
+  if (negative) {
+    value = -value;
+  }
+  if (too_big || value < kMinRaw || value > kMaxRaw) {
+    return {DecimalError::overflow, 0};
+  }
+  return {DecimalError::ok, static_cast<std::int64_t>(value)};
+}
+
+void check_round_trip(Price value, std::string_view input) {
+  char buffer[Price::kMaxFormattedLength];
+  const std::size_t length = value.format(buffer);
+  if (length == 0 || length > Price::kMaxFormattedLength) {
+    fail("format length out of range", input);
+  }
+  const auto again = Price::parse(std::string_view(buffer, length));
+  if (!again.ok() || again.value() != value) {
+    fail("format -> parse changed the value", input);
+  }
+  if (length > 1 && buffer[length - 1] == '0' && std::memchr(buffer, '.', length) != nullptr) {
+    fail("format left a trailing fraction zero", input);
+  }
+  for (int digits = 0; digits <= 8; ++digits) {
+    const std::size_t fixed_length = value.format_fixed(buffer, digits);
+    const auto fixed = Price::parse(std::string_view(buffer, fixed_length));
+    if (!fixed.ok()) {
+      fail("format_fixed output does not parse", input);
+    }
+    std::int64_t unit = 1;
+    for (int i = digits; i < 8; ++i) {
+      unit *= 10;
+    }
+    const std::int64_t expected = value.raw() / unit * unit;  // cut toward zero
+    if (fixed.value().raw() != expected) {
+      fail("format_fixed did not cut toward zero", input);
+    }
+  }
+}
+
+Int128 floor_div(Int128 a, Int128 b) {
+  Int128 q = a / b;
+  if (a % b != 0 && (a < 0) != (b < 0)) {
+    --q;
+  }
+  return q;
+}
+
+void check_rounding(std::int64_t raw, std::int64_t step, std::string_view input) {
+  if (step <= 0) {
+    return;
+  }
+  const Price value = Price::from_raw(raw);
+  const Price step_price = Price::from_raw(step);
+  const Int128 down = floor_div(raw, step) * step;
+  const Int128 up = down == raw ? down : down + step;
+  const Int128 below = raw - down;
+  const Int128 above = up - raw;
+  const Int128 nearest = below < above ? down : (above < below ? up : (raw < 0 ? down : up));
+  auto clamp = [step](Int128 v) {
+    return static_cast<std::int64_t>(v < kMinRaw ? v + step : (v > kMaxRaw ? v - step : v));
+  };
+  if (value.round_down(step_price).raw() != clamp(down)) {
+    fail("round_down disagrees with the reference", input);
+  }
+  if (value.round_up(step_price).raw() != clamp(up)) {
+    fail("round_up disagrees with the reference", input);
+  }
+  if (value.round_nearest(step_price).raw() != clamp(nearest)) {
+    fail("round_nearest disagrees with the reference", input);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  const auto parsed = Price::parse(text);
+  const Reference expected = reference_parse(text);
+  if (parsed.error() != expected.error) {
+    fail("parse error code differs from the reference", text);
+  }
+  if (parsed.ok()) {
+    if (parsed.value().raw() != expected.raw) {
+      fail("parse value differs from the reference", text);
+    }
+    check_round_trip(parsed.value(), text);
+  }
+
+  if (size >= 8) {
+    std::int64_t raw = 0;
+    std::memcpy(&raw, data, sizeof raw);
+    check_round_trip(Price::from_raw(raw), text);
+    if (size >= 16) {
+      std::int64_t step = 0;
+      std::memcpy(&step, data + 8, sizeof step);
+      check_rounding(raw, step, text);
+      check_rounding(raw, step & 0xffff'ffff, text);  // small steps too
+    }
+  }
+  return 0;
+}

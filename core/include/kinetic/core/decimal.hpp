@@ -54,10 +54,15 @@ class Decimal {
 
   /// Exact parse of "[-+]digits[.digits]" (also ".5" and "5."), at most 8 fraction digits.
   /// Never returns a wrong number: anything it cannot represent exactly is an error.
+  /// Strict: "1.000000000" (9 fraction digits, even zeros) is too_many_fraction_digits.
+  /// When several problems occur the error is, by precedence: invalid_character, empty,
+  /// too_many_fraction_digits, overflow. No allocation; no floating point; no locale.
   [[nodiscard]] static Result<Decimal, DecimalError> parse(std::string_view text) noexcept;
 
   /// Nearest representable value to a double, for converting the output of mathematics.
-  /// Returns `overflow` for NaN, infinities and values out of range.
+  /// Returns `overflow` for NaN, infinities and values out of range. Decided on the double's
+  /// exact binary value times 1e8, ties away from zero (the double nearest 2.5e-8 lies just
+  /// below 2.5 units, so it gives 2).
   [[nodiscard]] static Result<Decimal, DecimalError> from_double(double value) noexcept;
 
   /// Writes the shortest exact decimal text (no exponent, no trailing fraction zeros, "0"
@@ -67,6 +72,8 @@ class Decimal {
 
   /// Like format() but always writes exactly `fraction_digits` (0..8) digits after the dot,
   /// padding with zeros; digits beyond are expected to be zero (round to the step first).
+  /// Digits beyond are cut toward zero; a value that then prints as zero gets no '-' sign;
+  /// `fraction_digits` outside 0..8 is clamped into it.
   std::size_t format_fixed(char* out, int fraction_digits) const noexcept;
 
   [[nodiscard]] constexpr std::int64_t raw() const noexcept { return raw_; }
@@ -77,7 +84,9 @@ class Decimal {
 
   /// Rounding to a step (tick size or quantity step); `step` must be positive. Exact.
   /// Down is toward negative infinity, up toward positive infinity; nearest breaks ties away
-  /// from zero.
+  /// from zero. A step <= 0 returns the value unchanged. Where the exact result does not fit
+  /// in int64 (only within one step of the limits), the multiple one step nearer zero is
+  /// returned.
   [[nodiscard]] Decimal round_down(Decimal step) const noexcept;
   [[nodiscard]] Decimal round_up(Decimal step) const noexcept;
   [[nodiscard]] Decimal round_nearest(Decimal step) const noexcept;
