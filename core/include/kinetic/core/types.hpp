@@ -1,8 +1,8 @@
 #pragma once
 // The plain-old-data types that travel the hot path through SPSC rings.
 //
-// Each is trivially copyable, standard-layout and exactly one 64-byte cache line, so a ring
-// slot is one line and a copy is a few vector moves. Timestamps are nanoseconds: `recv_ts`
+// Each is trivial, standard-layout and exactly one 64-byte cache line, aligned to 64, so a
+// ring slot is one line (never split across two) and a copy is a few vector moves. Timestamps are nanoseconds: `recv_ts`
 // on the local monotonic/TSC clock (kinetic::Clock), `exch_ts` on the exchange's wall clock
 // (Unix epoch). Symbols are small integer ids assigned at start-up from the configured
 // instrument list; the text names stay off the hot path.
@@ -68,7 +68,7 @@ struct TickerData {
 
 /// One market-data event. Layout (bytes): 0 recv_ts, 8 exch_ts, 16 symbol, 18 type,
 /// 19 side, 20 flags, 22 pad, 24..63 payload (one of trade / level / ticker by `type`).
-struct MarketEvent {
+struct alignas(64) MarketEvent {
   TimestampNs recv_ts;
   TimestampNs exch_ts;
   SymbolId symbol;
@@ -89,7 +89,7 @@ enum class TimeInForce : std::uint8_t { gtc = 1, ioc = 2, fok = 3, post_only = 4
 /// An order the strategy and risk manager decided on, ready for the encoder.
 /// Layout (bytes): 0 created_ts, 8 client_order_id, 16 price, 24 qty, 32 stop_loss,
 /// 40 take_profit, 48 symbol, 50 side, 51 type, 52 tif, 53 reduce_only, 54 pad, 56 reserved.
-struct OrderIntent {
+struct alignas(64) OrderIntent {
   TimestampNs created_ts;
   std::uint64_t client_order_id;  ///< becomes orderLinkId; unique, stable across retries
   Price price;                    ///< limit price; zero for market orders
@@ -108,7 +108,7 @@ struct OrderIntent {
 /// One execution of one of our orders. Layout (bytes): 0 exch_ts, 8 recv_ts,
 /// 16 client_order_id, 24 price, 32 qty, 40 fee (positive = paid), 48 exec_id,
 /// 56 symbol, 58 side, 59 is_maker, 60 pad.
-struct Fill {
+struct alignas(64) Fill {
   TimestampNs exch_ts;
   TimestampNs recv_ts;
   std::uint64_t client_order_id;
