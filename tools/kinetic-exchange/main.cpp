@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "kinetic/feed/synthetic_market.hpp"
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   std::uint64_t trades = 10;
   std::string symbol = "BTCUSDT";
   app.add_option("--seed", seed, "Seed of the synthetic market");
-  app.add_option("--trades", trades, "Number of trades to write")->check(CLI::PositiveNumber);
+  app.add_option("--trades", trades, "Number of trades to write")
+      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
   app.add_option("--symbol", symbol, "Symbol name written in the messages");
   CLI11_PARSE(app, argc, argv);
 

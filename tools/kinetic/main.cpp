@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
   demo_cmd
       ->add_option("--ticks", demo.ticks,
                    "Ticks to process after warm-up (default: [demo] ticks, 200000)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
   demo_cmd
       ->add_option("--config", demo.config_file,
                    "TOML configuration file (see kinetic.example.toml)")
