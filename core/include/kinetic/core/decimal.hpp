@@ -19,10 +19,10 @@ namespace kinetic {
 /// Why a decimal string was refused. `ok` (zero) means it was accepted.
 enum class DecimalError : std::uint8_t {
   ok = 0,
-  empty,                   ///< the input is empty, or a lone sign or dot
-  invalid_character,       ///< anything but an optional leading '-' or '+', digits and one '.'
-  too_many_fraction_digits,///< more than Decimal::kFractionDigits digits after the dot
-  overflow,                ///< the value does not fit in the int64 fixed-point range
+  empty,                     ///< the input is empty, or a lone sign or dot
+  invalid_character,         ///< anything but an optional leading '-' or '+', digits and one '.'
+  too_many_fraction_digits,  ///< more than Decimal::kFractionDigits digits after the dot
+  overflow,                  ///< the value does not fit in the int64 fixed-point range
 };
 
 /// Human-readable name of a DecimalError, for tools and tests (static storage).
@@ -99,8 +99,14 @@ class Decimal {
   constexpr Decimal operator-() const noexcept { return from_raw(-raw_); }
   constexpr Decimal operator+(Decimal o) const noexcept { return from_raw(raw_ + o.raw_); }
   constexpr Decimal operator-(Decimal o) const noexcept { return from_raw(raw_ - o.raw_); }
-  constexpr Decimal& operator+=(Decimal o) noexcept { raw_ += o.raw_; return *this; }
-  constexpr Decimal& operator-=(Decimal o) noexcept { raw_ -= o.raw_; return *this; }
+  constexpr Decimal& operator+=(Decimal o) noexcept {
+    raw_ += o.raw_;
+    return *this;
+  }
+  constexpr Decimal& operator-=(Decimal o) noexcept {
+    raw_ -= o.raw_;
+    return *this;
+  }
 
  private:
   std::int64_t raw_;

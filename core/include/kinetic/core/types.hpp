@@ -2,10 +2,10 @@
 // The plain-old-data types that travel the hot path through SPSC rings.
 //
 // Each is trivial, standard-layout and exactly one 64-byte cache line, aligned to 64, so a
-// ring slot is one line (never split across two) and a copy is a few vector moves. Timestamps are nanoseconds: `recv_ts`
-// on the local monotonic/TSC clock (kinetic::Clock), `exch_ts` on the exchange's wall clock
-// (Unix epoch). Symbols are small integer ids assigned at start-up from the configured
-// instrument list; the text names stay off the hot path.
+// ring slot is one line (never split across two) and a copy is a few vector moves. Timestamps are
+// nanoseconds: `recv_ts` on the local monotonic/TSC clock (kinetic::Clock), `exch_ts` on the
+// exchange's wall clock (Unix epoch). Symbols are small integer ids assigned at start-up from the
+// configured instrument list; the text names stay off the hot path.
 
 #include <cstddef>
 #include <cstdint>
