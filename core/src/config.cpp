@@ -307,6 +307,21 @@ constexpr std::array kSchema{
 
     kDemo.integer<&DemoConfig::seed>("seed", 0, kInt64Max, "random seed of the synthetic market"),
     kDemo.integer<&DemoConfig::ticks>("ticks", 1, 1'000'000'000, "ticks the demo generates"),
+    kDemo.integer<&DemoConfig::warmup_ticks>("warmup_ticks", 0, 1'000'000'000,
+                                             "ticks that only feed the estimator, untimed"),
+    kDemo.real<&DemoConfig::price_tau_s>("price_tau_s", closed(1e-3, 86'400),
+                                         "smoothing time constant of the price, seconds"),
+    kDemo.real<&DemoConfig::derivative_tau_s>(
+        "derivative_tau_s", closed(1e-3, 86'400),
+        "smoothing time constant of velocity and acceleration, seconds"),
+    kDemo.real<&DemoConfig::entry_velocity>(
+        "entry_velocity", above(0), "relative velocity v/P per second that opens a position"),
+    kDemo.real<&DemoConfig::exit_velocity>(
+        "exit_velocity", at_least(0), "relative velocity v/P per second below which it closes"),
+    kDemo.integer<&DemoConfig::order_qty_steps>("order_qty_steps", 1, 1'000'000,
+                                                "order size in quantity steps of 0.001"),
+    kDemo.integer<&DemoConfig::taker_fee_ppm>("taker_fee_ppm", 0, 100'000,
+                                              "taker fee of the paper venue, parts per million"),
 };
 
 // Every entry names a known section, keys are unique within a section, and names are

@@ -131,7 +131,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 42U);
+  ASSERT_EQ(schema.size(), 49U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -501,6 +501,20 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
        [](const Config& c) { return c.log.ring_capacity == 65536; }},
       {"KINETIC_DEMO_SEED", "7", [](const Config& c) { return c.demo.seed == 7; }},
       {"KINETIC_DEMO_TICKS", "1000", [](const Config& c) { return c.demo.ticks == 1000; }},
+      {"KINETIC_DEMO_WARMUP_TICKS", "10",
+       [](const Config& c) { return c.demo.warmup_ticks == 10; }},
+      {"KINETIC_DEMO_PRICE_TAU_S", "2.5",
+       [](const Config& c) { return c.demo.price_tau_s == 2.5; }},
+      {"KINETIC_DEMO_DERIVATIVE_TAU_S", "4",
+       [](const Config& c) { return c.demo.derivative_tau_s == 4; }},
+      {"KINETIC_DEMO_ENTRY_VELOCITY", "0.001",
+       [](const Config& c) { return c.demo.entry_velocity == 0.001; }},
+      {"KINETIC_DEMO_EXIT_VELOCITY", "0",
+       [](const Config& c) { return c.demo.exit_velocity == 0; }},
+      {"KINETIC_DEMO_ORDER_QTY_STEPS", "3",
+       [](const Config& c) { return c.demo.order_qty_steps == 3; }},
+      {"KINETIC_DEMO_TAKER_FEE_PPM", "200",
+       [](const Config& c) { return c.demo.taker_fee_ppm == 200; }},
   };
 
   std::set<std::string> covered;

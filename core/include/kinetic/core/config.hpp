@@ -122,6 +122,13 @@ struct LogConfig {
 struct DemoConfig {
   std::uint64_t seed = 42;  ///< at most 2^63 - 1 from a file (TOML integers are signed)
   std::int64_t ticks = 200000;
+  std::int64_t warmup_ticks = 2000;   ///< ticks that only feed the estimator, untimed
+  double price_tau_s = 1.0;           ///< smoothing time constant of the price
+  double derivative_tau_s = 3.0;      ///< smoothing time constant of velocity and acceleration
+  double entry_velocity = 2e-4;       ///< relative velocity v/P per second that opens a position
+  double exit_velocity = 0.5e-4;      ///< relative velocity below which a position closes
+  std::int64_t order_qty_steps = 10;  ///< order size in quantity steps of 0.001
+  std::int64_t taker_fee_ppm = 550;   ///< taker fee of the paper venue, parts per million
 
   friend bool operator==(const DemoConfig&, const DemoConfig&) = default;
 };
