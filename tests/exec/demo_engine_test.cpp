@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "alloc_counter.hpp"
 
 namespace kinetic::exec {
@@ -43,6 +45,36 @@ TEST(DemoEngine, SameSeedGivesTheSameTrading) {
   EXPECT_EQ(sa.pnl, sb.pnl);
   EXPECT_EQ(sa.fees, sb.fees);
   EXPECT_EQ(sa.final_position, sb.final_position);
+}
+
+// The pipelined layout moves market generation to a second thread joined by the SPSC ring;
+// the trading must not change. The tsan preset runs this too.
+TEST(DemoEngine, PipelinedLayoutTradesExactlyLikeFused) {
+  DemoEngine fused(small_run(9, 40'000));
+  fused.run();
+  DemoEngine pipelined(small_run(9, 40'000));
+  const std::string problems = pipelined.run_pipelined(PipelineLayout{});
+  EXPECT_EQ(problems, "");
+  const DemoSummary a = fused.summary();
+  const DemoSummary b = pipelined.summary();
+  EXPECT_EQ(b.ticks, 40'000u);
+  EXPECT_EQ(pipelined.latency().count(), 40'000u);
+  EXPECT_EQ(a.signals, b.signals);
+  EXPECT_EQ(a.trades, b.trades);
+  EXPECT_EQ(a.pnl, b.pnl);
+  EXPECT_EQ(a.fees, b.fees);
+  EXPECT_EQ(a.final_position, b.final_position);
+  EXPECT_EQ(a.ticks_per_regime, b.ticks_per_regime);
+  EXPECT_GT(a.trades, 0u);
+}
+
+TEST(DemoEngine, PipelinedLayoutReportsACoreItCannotPinTo) {
+  DemoEngine engine(small_run(3, 2'000));
+  PipelineLayout layout;
+  layout.feed_core = 100'000;  // no such core: the run goes on unpinned and says so
+  const std::string problems = engine.run_pipelined(layout);
+  EXPECT_NE(problems.find("feed thread not pinned to core 100000"), std::string::npos) << problems;
+  EXPECT_EQ(engine.summary().ticks, 2'000u);
 }
 
 TEST(DemoEngine, SummaryIsConsistent) {

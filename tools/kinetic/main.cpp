@@ -32,6 +32,7 @@ struct DemoOptions {
   std::string config_file;
   std::optional<std::uint64_t> seed;
   std::optional<std::int64_t> ticks;
+  std::string layout;  // empty: [threads] layout
   bool json = false;
 };
 
@@ -59,16 +60,28 @@ int run_demo(const DemoOptions& options) {
       kinetic::Qty::from_raw(params.market.qty_step.raw() * config.demo.order_qty_steps);
   params.venue.taker_fee_ppm = config.demo.taker_fee_ppm;
 
+  const bool pipelined = options.layout.empty()
+                             ? config.threads.layout == kinetic::ThreadsConfig::Layout::pipelined
+                             : options.layout == "pipelined";
+
   kinetic::exec::DemoEngine engine(params);
   const auto started = std::chrono::steady_clock::now();
-  // Progress for long runs, from the loop's own count: one line about every 5 million ticks.
-  constexpr std::uint64_t kProgressEvery = 5'000'000;
-  while (engine.step()) {
-    if (engine.ticks_done() % kProgressEvery == 0 && engine.ticks_done() != 0 &&
-        params.ticks > kProgressEvery) {
-      std::fprintf(stderr, "kinetic demo: %llu / %llu ticks\n",
-                   static_cast<unsigned long long>(engine.ticks_done()),
-                   static_cast<unsigned long long>(params.ticks));
+  if (pipelined) {
+    const kinetic::exec::PipelineLayout layout{config.threads.feed_core,
+                                               config.threads.strategy_core, config.threads.wait};
+    const std::string problems = engine.run_pipelined(layout);
+    if (!problems.empty())
+      std::fprintf(stderr, "kinetic demo: %s", problems.c_str());
+  } else {
+    // Progress for long runs, from the loop's own count: one line about every 5 million ticks.
+    constexpr std::uint64_t kProgressEvery = 5'000'000;
+    while (engine.step()) {
+      if (engine.ticks_done() % kProgressEvery == 0 && engine.ticks_done() != 0 &&
+          params.ticks > kProgressEvery) {
+        std::fprintf(stderr, "kinetic demo: %llu / %llu ticks\n",
+                     static_cast<unsigned long long>(engine.ticks_done()),
+                     static_cast<unsigned long long>(params.ticks));
+      }
     }
   }
   const double seconds =
@@ -78,12 +91,13 @@ int run_demo(const DemoOptions& options) {
 
   if (options.json) {
     std::printf(
-        "{\"seed\":%llu,\"ticks\":%llu,\"warmup_ticks\":%llu,\"signals\":%llu,\"trades\":%llu,"
+        "{\"layout\":\"%s\",\"seed\":%llu,\"ticks\":%llu,\"warmup_ticks\":%llu,\"signals\":%llu,"
+        "\"trades\":%llu,"
         "\"rejected\":%llu,\"pnl\":\"%s\",\"fees\":\"%s\",\"position\":\"%s\",\"last_price\":\"%"
         "s\","
         "\"regime_ticks\":{\"trending\":%llu,\"mean_reverting\":%llu,\"jumpy\":%llu},"
         "\"wall_seconds\":%.3f,\"latency_ns\":%s}\n",
-        static_cast<unsigned long long>(params.market.seed),
+        pipelined ? "pipelined" : "fused", static_cast<unsigned long long>(params.market.seed),
         static_cast<unsigned long long>(s.ticks),
         static_cast<unsigned long long>(params.warmup_ticks),
         static_cast<unsigned long long>(s.signals), static_cast<unsigned long long>(s.trades),
@@ -94,10 +108,11 @@ int run_demo(const DemoOptions& options) {
         static_cast<unsigned long long>(s.ticks_per_regime[2]), seconds, latency.to_json().c_str());
     return 0;
   }
-  std::printf("kinetic demo: synthetic %s market, seed %llu, %llu ticks after %llu warm-up\n",
-              "BTCUSDT", static_cast<unsigned long long>(params.market.seed),
-              static_cast<unsigned long long>(s.ticks),
-              static_cast<unsigned long long>(params.warmup_ticks));
+  std::printf(
+      "kinetic demo: synthetic %s market, %s layout, seed %llu, %llu ticks after %llu warm-up\n",
+      "BTCUSDT", pipelined ? "pipelined" : "fused",
+      static_cast<unsigned long long>(params.market.seed), static_cast<unsigned long long>(s.ticks),
+      static_cast<unsigned long long>(params.warmup_ticks));
   std::printf("  regimes    trending %llu, mean-reverting %llu, jumpy %llu ticks\n",
               static_cast<unsigned long long>(s.ticks_per_regime[0]),
               static_cast<unsigned long long>(s.ticks_per_regime[1]),
@@ -111,7 +126,9 @@ int run_demo(const DemoOptions& options) {
   std::printf("  P&L        %s USDT (marked to the last price, after fees)\n", fmt(s.pnl).c_str());
   std::printf("  wall time  %.3f s (%.0f ticks/s, including generation of the market)\n", seconds,
               static_cast<double>(s.ticks + params.warmup_ticks) / seconds);
-  std::printf("  per-tick processing latency (estimator, signal, venue; TSC-timed):\n");
+  std::printf("  per-tick latency (%s; TSC-timed):\n",
+              pipelined ? "feed stamp to decision: ring hop, estimator, signal, venue"
+                        : "estimator, signal, venue");
   std::fputs(latency.to_text("ns").c_str(), stdout);
   return 0;
 }
@@ -141,6 +158,12 @@ int main(int argc, char** argv) {
       ->add_option("--config", demo.config_file,
                    "TOML configuration file (see kinetic.example.toml)")
       ->check(CLI::ExistingFile);
+  demo_cmd
+      ->add_option("--layout", demo.layout,
+                   "fused: one thread runs market, strategy and venue; pipelined: the market "
+                   "runs on a feed thread joined by an SPSC ring, cores from [threads] "
+                   "(default: [threads] layout)")
+      ->check(CLI::IsMember({"fused", "pipelined"}));
   demo_cmd->add_flag("--json", demo.json, "Print the summary as one JSON object");
 
   CLI::App* config_cmd = app.add_subcommand("config", "Show or check the configuration");
