@@ -52,4 +52,7 @@ build/release/bench/kinetic_latency --samples $samples --initiator-core "$initia
 
 echo "== kinetic demo"
 build/release/tools/kinetic demo | tee "$out/demo.txt"
+echo "== kinetic demo, pipelined (feed core $initiator_core, strategy core $echo_core)"
+KINETIC_THREADS_FEED_CORE=$initiator_core KINETIC_THREADS_STRATEGY_CORE=$echo_core \
+  build/release/tools/kinetic demo --layout pipelined | tee "$out/demo-pipelined.txt"
 echo "results in $out"
