@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "decimal_reference.hpp"
 
 namespace kinetic {
 namespace {
@@ -118,15 +119,6 @@ bool reference_from_double(double value, std::int64_t& raw) {
   }
   raw = static_cast<std::int64_t>(rounded);
   return true;
-}
-
-/// Floor division for the rounding references.
-Int128 floor_div(Int128 a, Int128 b) {
-  Int128 q = a / b;
-  if (a % b != 0 && ((a < 0) != (b < 0))) {
-    --q;
-  }
-  return q;
 }
 
 // ---- parse: valid input ----
@@ -571,17 +563,10 @@ TEST(DecimalRounding, AgreesWithA128BitReference) {
     const Price value = Price::from_raw(raw);
     const Price step_price = Price::from_raw(step);
 
-    const Int128 down = floor_div(raw, step) * step;
-    const Int128 up = down == raw ? down : down + step;
-    const Int128 below = raw - down;
-    const Int128 above = up - raw;
-    const Int128 nearest = below < above ? down : (above < below ? up : (raw < 0 ? down : up));
-    auto clamp = [step](Int128 v) {
-      return static_cast<std::int64_t>(v < kMinRaw ? v + step : (v > kMaxRaw ? v - step : v));
-    };
-    ASSERT_EQ(value.round_down(step_price).raw(), clamp(down)) << raw << " " << step;
-    ASSERT_EQ(value.round_up(step_price).raw(), clamp(up)) << raw << " " << step;
-    ASSERT_EQ(value.round_nearest(step_price).raw(), clamp(nearest)) << raw << " " << step;
+    const test::ReferenceRounding expected = test::reference_round(raw, step);
+    ASSERT_EQ(value.round_down(step_price).raw(), expected.down) << raw << " " << step;
+    ASSERT_EQ(value.round_up(step_price).raw(), expected.up) << raw << " " << step;
+    ASSERT_EQ(value.round_nearest(step_price).raw(), expected.nearest) << raw << " " << step;
     ASSERT_TRUE(value.round_down(step_price).is_multiple_of(step_price));
   }
 }

@@ -19,6 +19,7 @@
 #include <limits>
 #include <string_view>
 
+#include "decimal_reference.hpp"
 #include "kinetic/core/decimal.hpp"
 
 namespace {
@@ -122,35 +123,20 @@ void check_round_trip(Price value, std::string_view input) {
   }
 }
 
-Int128 floor_div(Int128 a, Int128 b) {
-  Int128 q = a / b;
-  if (a % b != 0 && (a < 0) != (b < 0)) {
-    --q;
-  }
-  return q;
-}
-
 void check_rounding(std::int64_t raw, std::int64_t step, std::string_view input) {
   if (step <= 0) {
     return;
   }
   const Price value = Price::from_raw(raw);
   const Price step_price = Price::from_raw(step);
-  const Int128 down = floor_div(raw, step) * step;
-  const Int128 up = down == raw ? down : down + step;
-  const Int128 below = raw - down;
-  const Int128 above = up - raw;
-  const Int128 nearest = below < above ? down : (above < below ? up : (raw < 0 ? down : up));
-  auto clamp = [step](Int128 v) {
-    return static_cast<std::int64_t>(v < kMinRaw ? v + step : (v > kMaxRaw ? v - step : v));
-  };
-  if (value.round_down(step_price).raw() != clamp(down)) {
+  const kinetic::test::ReferenceRounding expected = kinetic::test::reference_round(raw, step);
+  if (value.round_down(step_price).raw() != expected.down) {
     fail("round_down disagrees with the reference", input);
   }
-  if (value.round_up(step_price).raw() != clamp(up)) {
+  if (value.round_up(step_price).raw() != expected.up) {
     fail("round_up disagrees with the reference", input);
   }
-  if (value.round_nearest(step_price).raw() != clamp(nearest)) {
+  if (value.round_nearest(step_price).raw() != expected.nearest) {
     fail("round_nearest disagrees with the reference", input);
   }
 }
