@@ -27,70 +27,10 @@ namespace {
 using kinetic::DecimalError;
 using kinetic::Price;
 
-__extension__ using Int128 = __int128;
-
-constexpr std::int64_t kMinRaw = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kMaxRaw = std::numeric_limits<std::int64_t>::max();
-
 [[noreturn]] void fail(const char* what, std::string_view text) {
   std::fprintf(stderr, "decimal_fuzz: %s for input '%.*s'\n", what, static_cast<int>(text.size()),
                text.data());
   std::abort();
-}
-
-struct Reference {
-  DecimalError error = DecimalError::ok;
-  std::int64_t raw = 0;
-};
-
-/// The grammar and the value, the slow and obvious way. Error precedence as documented:
-/// invalid_character, empty, too_many_fraction_digits, overflow.
-Reference reference_parse(std::string_view text) {
-  std::size_t pos = 0;
-  bool negative = false;
-  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) {
-    negative = text[pos] == '-';
-    ++pos;
-  }
-  Int128 value = 0;
-  bool too_big = false;
-  int digits = 0;
-  int fraction_digits = 0;
-  bool seen_dot = false;
-  for (; pos < text.size(); ++pos) {
-    const char c = text[pos];
-    if (c >= '0' && c <= '9') {
-      value = value * 10 + (c - '0');
-      too_big = too_big || value > (Int128{1} << 100);
-      if (too_big) {
-        value = Int128{1} << 100;  // keep it bounded; the result is overflow anyway
-      }
-      ++digits;
-      if (seen_dot) {
-        ++fraction_digits;
-      }
-    } else if (c == '.' && !seen_dot) {
-      seen_dot = true;
-    } else {
-      return {DecimalError::invalid_character, 0};
-    }
-  }
-  if (digits == 0) {
-    return {DecimalError::empty, 0};
-  }
-  if (fraction_digits > 8) {
-    return {DecimalError::too_many_fraction_digits, 0};
-  }
-  for (int i = fraction_digits; i < 8; ++i) {
-    value *= 10;
-  }
-  if (negative) {
-    value = -value;
-  }
-  if (too_big || value < kMinRaw || value > kMaxRaw) {
-    return {DecimalError::overflow, 0};
-  }
-  return {DecimalError::ok, static_cast<std::int64_t>(value)};
 }
 
 void check_round_trip(Price value, std::string_view input) {
@@ -147,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   const auto parsed = Price::parse(text);
-  const Reference expected = reference_parse(text);
+  const kinetic::test::ReferenceParse expected = kinetic::test::reference_parse(text);
   if (parsed.error() != expected.error) {
     fail("parse error code differs from the reference", text);
   }
