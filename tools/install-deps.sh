@@ -10,6 +10,7 @@ packages=(
   libboost-dev              # Boost.Lockfree (header-only)
   libsimdjson-dev liburing-dev libssl-dev libeigen3-dev
   libtomlplusplus-dev libcli11-dev
+  libzstd-dev               # reading .zst captures
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

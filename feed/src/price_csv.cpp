@@ -1,0 +1,1 @@
+#include "kinetic/feed/price_csv.hpp"
