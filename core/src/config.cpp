@@ -181,19 +181,26 @@ constexpr std::array<std::string_view, 2> kWebSocketPrefixes{"wss://", "ws://"};
 constexpr std::array<std::string_view, 2> kCategoryNames{"linear", "spot"};
 constexpr std::array<std::string_view, 2> kLayoutNames{"fused", "pipelined"};
 constexpr std::array<std::string_view, 2> kWaitNames{"busy_spin", "spin_then_yield"};
+constexpr std::array<std::string_view, 6> kActionNames{"none", "strong_buy", "buy",
+                                                       "hold", "sell",       "strong_sell"};
 constexpr std::array<std::string_view, 6> kLevelNames{"trace", "debug", "info",
                                                       "warn",  "error", "off"};
 static_assert(static_cast<int>(ExchangeConfig::Category::spot) == 1);
 static_assert(static_cast<int>(ThreadsConfig::Layout::pipelined) == 1);
 static_assert(static_cast<int>(WaitPolicy::spin_then_yield) == 1);
 static_assert(static_cast<int>(LogConfig::Level::off) == 5);
+static_assert(static_cast<int>(strategy::SignalAction::strong_buy) == 1);
+static_assert(static_cast<int>(strategy::SignalAction::hold) == 3);
+static_assert(static_cast<int>(strategy::SignalAction::strong_sell) == 5);
 
 // The highest core number accepted; Linux's default CPU set size.
 constexpr std::int64_t kMaxCore = 1023;
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
 constexpr std::array kSections{
-    SectionInfo{"strategy", "Price smoothing and the thresholds that turn estimates into signals."},
+    SectionInfo{"strategy",
+                "Smoothing, the 6-case signal and its thresholds, the coordinator's sources and "
+                "the drift filter."},
     SectionInfo{"kalman",
                 "Kalman filter over [price, velocity, acceleration] (constant acceleration)."},
     SectionInfo{"risk",
@@ -221,6 +228,9 @@ constexpr std::array kSchema{
     kStrategy.real<&StrategyConfig::half_life_ms>(
         "half_life_ms", closed(0, 86'400'000),
         "EMA half-life in milliseconds of event time; 0 = use ema_lambda per tick"),
+    kStrategy.real<&StrategyConfig::derivative_noise_alpha>(
+        "derivative_noise_alpha", open_closed(0, 1),
+        "weight of one sample in the spread (noise) of the finite-difference v and a"),
     kStrategy.real<&StrategyConfig::snr_threshold>(
         "snr_threshold", at_least(0), "minimum |velocity| / its standard error to signal"),
     kStrategy.real<&StrategyConfig::dead_band_sigma>(
@@ -228,6 +238,34 @@ constexpr std::array kSchema{
         "no signal while |velocity| is within this many standard errors of zero"),
     kStrategy.integer<&StrategyConfig::forecast_horizon_ms>(
         "forecast_horizon_ms", 1, 3'600'000, "horizon of the Taylor price forecast, milliseconds"),
+    kStrategy.choice<&StrategyConfig::action_strong_uptrend>("action_strong_uptrend", kActionNames,
+                                                             "action when v > 0 and a > 0"),
+    kStrategy.choice<&StrategyConfig::action_decelerating_uptrend>(
+        "action_decelerating_uptrend", kActionNames, "action when v > 0 and a < 0 (exit long)"),
+    kStrategy.choice<&StrategyConfig::action_decelerating_downtrend>(
+        "action_decelerating_downtrend", kActionNames, "action when v < 0 and a > 0"),
+    kStrategy.choice<&StrategyConfig::action_strong_downtrend>(
+        "action_strong_downtrend", kActionNames, "action when v < 0 and a < 0"),
+    kStrategy.choice<&StrategyConfig::action_bottoming_out>(
+        "action_bottoming_out", kActionNames, "action when v is within the dead band and a > 0"),
+    kStrategy.choice<&StrategyConfig::action_topping_out>(
+        "action_topping_out", kActionNames, "action when v is within the dead band and a < 0"),
+    kStrategy.real<&StrategyConfig::weight_tick_derivatives>(
+        "weight_tick_derivatives", closed(0, 1e6),
+        "coordinator weight of finite differences on ticks; 0 = unused"),
+    kStrategy.real<&StrategyConfig::weight_tick_kalman>(
+        "weight_tick_kalman", closed(0, 1e6), "coordinator weight of the Kalman filter on ticks"),
+    kStrategy.real<&StrategyConfig::weight_kalman_1s>(
+        "weight_kalman_1s", closed(0, 1e6), "coordinator weight of the Kalman filter on 1 s bars"),
+    kStrategy.real<&StrategyConfig::weight_kalman_1m>(
+        "weight_kalman_1m", closed(0, 1e6),
+        "coordinator weight of the Kalman filter on 1 min bars"),
+    kStrategy.real<&StrategyConfig::drift_short_horizon_s>(
+        "drift_short_horizon_s", closed(1, 1e8), "memory of the first drift estimator, seconds"),
+    kStrategy.real<&StrategyConfig::drift_long_horizon_s>(
+        "drift_long_horizon_s", closed(1, 1e8), "memory of the second drift estimator, seconds"),
+    kStrategy.real<&StrategyConfig::drift_t_threshold>(
+        "drift_t_threshold", above(0), "|t-statistic| of a drift that vetoes an entry against it"),
 
     kKalman.real<&KalmanConfig::process_noise_q>(
         "process_noise_q", above(0), "process noise: jerk spectral density, price^2/s^5"),
@@ -239,6 +277,9 @@ constexpr std::array kSchema{
                                           "initial standard deviation of acceleration, price/s^2"),
     kKalman.boolean<&KalmanConfig::adaptive>(
         "adaptive", "estimate the measurement noise online from the innovations"),
+    kKalman.real<&KalmanConfig::adaptive_alpha>(
+        "adaptive_alpha", open_closed(0, 1),
+        "weight of one innovation in the adaptive measurement-noise estimate"),
 
     kRisk.real<&RiskConfig::max_risk_per_trade>(
         "max_risk_per_trade", open_closed(0, 0.02),
@@ -308,16 +349,12 @@ constexpr std::array kSchema{
     kDemo.integer<&DemoConfig::seed>("seed", 0, kInt64Max, "random seed of the synthetic market"),
     kDemo.integer<&DemoConfig::ticks>("ticks", 1, 1'000'000'000, "ticks the demo generates"),
     kDemo.integer<&DemoConfig::warmup_ticks>("warmup_ticks", 0, 1'000'000'000,
-                                             "ticks that only feed the estimator, untimed"),
-    kDemo.real<&DemoConfig::price_tau_s>("price_tau_s", closed(1e-3, 86'400),
-                                         "smoothing time constant of the price, seconds"),
-    kDemo.real<&DemoConfig::derivative_tau_s>(
-        "derivative_tau_s", closed(1e-3, 86'400),
-        "smoothing time constant of velocity and acceleration, seconds"),
-    kDemo.real<&DemoConfig::entry_velocity>(
-        "entry_velocity", above(0), "relative velocity v/P per second that opens a position"),
-    kDemo.real<&DemoConfig::exit_velocity>(
-        "exit_velocity", at_least(0), "relative velocity v/P per second below which it closes"),
+                                             "ticks that only feed the engine, untimed"),
+    kDemo.real<&DemoConfig::entry_score>(
+        "entry_score", open_closed(0, 1),
+        "|combined signal score| at which the demo opens a position"),
+    kDemo.real<&DemoConfig::min_confidence>("min_confidence", closed(0, 1),
+                                            "combined signal confidence needed to open a position"),
     kDemo.integer<&DemoConfig::order_qty_steps>("order_qty_steps", 1, 1'000'000,
                                                 "order size in quantity steps of 0.001"),
     kDemo.integer<&DemoConfig::taker_fee_ppm>("taker_fee_ppm", 0, 100'000,
@@ -970,6 +1007,7 @@ class Loader {
     std::stable_sort(file_problems_.begin(), file_problems_.end(),
                      [](const Problem& a, const Problem& b) { return a.line < b.line; });
     apply_environment();
+    check_across_keys();
 
     std::string message;
     for (const auto* problems : {&file_problems_, &env_problems_}) {
@@ -985,6 +1023,17 @@ class Loader {
   }
 
  private:
+  /// Constraints that involve more than one key; reported after the per-key problems.
+  void check_across_keys() {
+    const StrategyConfig& strategy = config_.strategy;
+    if (strategy.weight_tick_derivatives == 0.0 && strategy.weight_tick_kalman == 0.0 &&
+        strategy.weight_kalman_1s == 0.0 && strategy.weight_kalman_1m == 0.0) {
+      env_problems_.push_back(
+          {0, source_ + ": [strategy] weight_*: every source weight is 0; at least one must be "
+                        "positive for the coordinator to produce a signal"});
+    }
+  }
+
   struct Problem {
     std::uint32_t line;
     std::string text;

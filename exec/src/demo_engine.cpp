@@ -1,5 +1,6 @@
 #include "kinetic/exec/demo_engine.hpp"
 
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -10,7 +11,7 @@ namespace kinetic::exec {
 DemoEngine::DemoEngine(const DemoParams& params)
     : params_(params),
       market_(params.market),
-      estimator_(params.price_tau_s, params.derivative_tau_s),
+      engine_(params.calculus),
       venue_(params.venue),
       latency_(std::make_unique<LatencyHistogram>()),
       ring_(std::make_unique<TickRing>()) {
@@ -27,10 +28,9 @@ bool DemoEngine::step() noexcept {
 
 void DemoEngine::consume(MarketEvent& event, std::uint64_t start_ticks) noexcept {
   if (warmup_done_ < params_.warmup_ticks) {
-    // Warm-up fills the estimator and the caches, untimed and without trading.
+    // Warm-up fills the engine and the caches, untimed and without trading.
     venue_.on_market(event);
-    (void)estimator_.update(static_cast<double>(event.exch_ts) * 1e-9,
-                            event.trade.price.to_double());
+    (void)engine_.update(event.exch_ts, event.trade.price.to_double());
     ++warmup_done_;
     return;
   }
@@ -87,43 +87,38 @@ std::string DemoEngine::run_pipelined(const PipelineLayout& layout) {
 
 void DemoEngine::process(const MarketEvent& event) noexcept {
   venue_.on_market(event);
-  const double price = event.trade.price.to_double();
-  if (!estimator_.update(static_cast<double>(event.exch_ts) * 1e-9, price))
+  if (engine_.update(event.exch_ts, event.trade.price.to_double()) != strategy::CalculusError::ok)
     return;
 
+  const strategy::CombinedSignal& signal = engine_.combined();
   const Qty position = venue_.position();
-  const int position_sign = position > Qty{} ? 1 : (position < Qty{} ? -1 : 0);
-  const double level = estimator_.price();
-  const strategy::Action action =
-      strategy::decide(params_.signal, position_sign, estimator_.velocity() / level,
-                       estimator_.acceleration() / level);
-  if (action == strategy::Action::none)
-    return;
-  ++signals_;
-
   OrderIntent order{};
+  if (position == Qty{}) {
+    if (signal.confidence < params_.min_confidence || std::fabs(signal.score) < params_.entry_score)
+      return;
+    const bool buy = signal.score > 0.0;
+    const math::AlignmentVerdict verdict =
+        engine_.entry_permitted(buy ? math::EntrySide::long_entry : math::EntrySide::short_entry);
+    if (verdict != math::AlignmentVerdict::permitted) {
+      ++vetoed_;
+      return;
+    }
+    order.side = buy ? Side::buy : Side::sell;
+    order.qty = params_.order_qty;
+  } else {
+    const bool long_position = position > Qty{};
+    if (long_position ? signal.score > 0.0 : signal.score < 0.0)
+      return;
+    order.side = long_position ? Side::sell : Side::buy;
+    order.qty = long_position ? position : -position;
+    order.reduce_only = true;
+  }
+  ++signals_;
   order.created_ts = event.recv_ts;
   order.client_order_id = next_order_id_++;
   order.symbol = event.symbol;
   order.type = OrderType::market;
   order.tif = TimeInForce::ioc;
-  switch (action) {
-    case strategy::Action::buy:
-      order.side = Side::buy;
-      order.qty = params_.order_qty;
-      break;
-    case strategy::Action::sell:
-      order.side = Side::sell;
-      order.qty = params_.order_qty;
-      break;
-    case strategy::Action::exit:
-      order.side = position_sign > 0 ? Side::sell : Side::buy;
-      order.qty = position_sign > 0 ? position : -position;
-      order.reduce_only = true;
-      break;
-    case strategy::Action::none:
-      return;
-  }
   if (!venue_.execute(order, event.recv_ts))
     ++rejected_;
 }
@@ -139,6 +134,7 @@ DemoSummary DemoEngine::summary() const noexcept {
   s.signals = signals_;
   s.trades = venue_.fills();
   s.rejected = rejected_;
+  s.vetoed = vetoed_;
   s.pnl = venue_.equity();
   s.fees = venue_.fees_paid();
   s.final_position = venue_.position();

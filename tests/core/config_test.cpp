@@ -18,6 +18,7 @@
 
 namespace kinetic {
 namespace {
+using strategy::SignalAction;
 
 constexpr std::string_view kSource = "kinetic.toml";
 
@@ -131,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 49U);
+  ASSERT_EQ(schema.size(), 62U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -436,6 +437,38 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
        [](const Config& c) { return c.strategy.dead_band_sigma == 0.5; }},
       {"KINETIC_STRATEGY_FORECAST_HORIZON_MS", "500",
        [](const Config& c) { return c.strategy.forecast_horizon_ms == 500; }},
+      {"KINETIC_STRATEGY_DERIVATIVE_NOISE_ALPHA", "0.05",
+       [](const Config& c) { return c.strategy.derivative_noise_alpha == 0.05; }},
+      {"KINETIC_STRATEGY_ACTION_STRONG_UPTREND", "buy",
+       [](const Config& c) { return c.strategy.action_strong_uptrend == SignalAction::buy; }},
+      {"KINETIC_STRATEGY_ACTION_DECELERATING_UPTREND", "sell",
+       [](const Config& c) {
+         return c.strategy.action_decelerating_uptrend == SignalAction::sell;
+       }},
+      {"KINETIC_STRATEGY_ACTION_DECELERATING_DOWNTREND", "none",
+       [](const Config& c) {
+         return c.strategy.action_decelerating_downtrend == SignalAction::none;
+       }},
+      {"KINETIC_STRATEGY_ACTION_STRONG_DOWNTREND", "sell",
+       [](const Config& c) { return c.strategy.action_strong_downtrend == SignalAction::sell; }},
+      {"KINETIC_STRATEGY_ACTION_BOTTOMING_OUT", "hold",
+       [](const Config& c) { return c.strategy.action_bottoming_out == SignalAction::hold; }},
+      {"KINETIC_STRATEGY_ACTION_TOPPING_OUT", "strong_sell",
+       [](const Config& c) { return c.strategy.action_topping_out == SignalAction::strong_sell; }},
+      {"KINETIC_STRATEGY_WEIGHT_TICK_DERIVATIVES", "0",
+       [](const Config& c) { return c.strategy.weight_tick_derivatives == 0; }},
+      {"KINETIC_STRATEGY_WEIGHT_TICK_KALMAN", "2",
+       [](const Config& c) { return c.strategy.weight_tick_kalman == 2; }},
+      {"KINETIC_STRATEGY_WEIGHT_KALMAN_1S", "0.5",
+       [](const Config& c) { return c.strategy.weight_kalman_1s == 0.5; }},
+      {"KINETIC_STRATEGY_WEIGHT_KALMAN_1M", "3",
+       [](const Config& c) { return c.strategy.weight_kalman_1m == 3; }},
+      {"KINETIC_STRATEGY_DRIFT_SHORT_HORIZON_S", "600",
+       [](const Config& c) { return c.strategy.drift_short_horizon_s == 600; }},
+      {"KINETIC_STRATEGY_DRIFT_LONG_HORIZON_S", "7200",
+       [](const Config& c) { return c.strategy.drift_long_horizon_s == 7200; }},
+      {"KINETIC_STRATEGY_DRIFT_T_THRESHOLD", "3",
+       [](const Config& c) { return c.strategy.drift_t_threshold == 3; }},
       {"KINETIC_KALMAN_PROCESS_NOISE_Q", "2.5",
        [](const Config& c) { return c.kalman.process_noise_q == 2.5; }},
       {"KINETIC_KALMAN_MEASUREMENT_NOISE_R", "0.5",
@@ -443,6 +476,8 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
       {"KINETIC_KALMAN_SIGMA_V0", "3", [](const Config& c) { return c.kalman.sigma_v0 == 3; }},
       {"KINETIC_KALMAN_SIGMA_A0", "4", [](const Config& c) { return c.kalman.sigma_a0 == 4; }},
       {"KINETIC_KALMAN_ADAPTIVE", "true", [](const Config& c) { return c.kalman.adaptive; }},
+      {"KINETIC_KALMAN_ADAPTIVE_ALPHA", "0.1",
+       [](const Config& c) { return c.kalman.adaptive_alpha == 0.1; }},
       {"KINETIC_RISK_MAX_RISK_PER_TRADE", "0.01",
        [](const Config& c) { return c.risk.max_risk_per_trade == 0.01; }},
       {"KINETIC_RISK_MIN_REWARD_RISK", "2",
@@ -503,14 +538,10 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
       {"KINETIC_DEMO_TICKS", "1000", [](const Config& c) { return c.demo.ticks == 1000; }},
       {"KINETIC_DEMO_WARMUP_TICKS", "10",
        [](const Config& c) { return c.demo.warmup_ticks == 10; }},
-      {"KINETIC_DEMO_PRICE_TAU_S", "2.5",
-       [](const Config& c) { return c.demo.price_tau_s == 2.5; }},
-      {"KINETIC_DEMO_DERIVATIVE_TAU_S", "4",
-       [](const Config& c) { return c.demo.derivative_tau_s == 4; }},
-      {"KINETIC_DEMO_ENTRY_VELOCITY", "0.001",
-       [](const Config& c) { return c.demo.entry_velocity == 0.001; }},
-      {"KINETIC_DEMO_EXIT_VELOCITY", "0",
-       [](const Config& c) { return c.demo.exit_velocity == 0; }},
+      {"KINETIC_DEMO_ENTRY_SCORE", "0.75",
+       [](const Config& c) { return c.demo.entry_score == 0.75; }},
+      {"KINETIC_DEMO_MIN_CONFIDENCE", "0",
+       [](const Config& c) { return c.demo.min_confidence == 0; }},
       {"KINETIC_DEMO_ORDER_QTY_STEPS", "3",
        [](const Config& c) { return c.demo.order_qty_steps == 3; }},
       {"KINETIC_DEMO_TAKER_FEE_PPM", "200",

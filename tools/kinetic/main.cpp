@@ -52,10 +52,9 @@ int run_demo(const DemoOptions& options) {
     throw CLI::ValidationError("--ticks", "must be positive");
   params.ticks = static_cast<std::uint64_t>(ticks);
   params.warmup_ticks = static_cast<std::uint64_t>(config.demo.warmup_ticks);
-  params.price_tau_s = config.demo.price_tau_s;
-  params.derivative_tau_s = config.demo.derivative_tau_s;
-  params.signal.entry_velocity = config.demo.entry_velocity;
-  params.signal.exit_velocity = config.demo.exit_velocity;
+  params.calculus = kinetic::strategy::calculus_params(config);
+  params.entry_score = config.demo.entry_score;
+  params.min_confidence = config.demo.min_confidence;
   params.order_qty =
       kinetic::Qty::from_raw(params.market.qty_step.raw() * config.demo.order_qty_steps);
   params.venue.taker_fee_ppm = config.demo.taker_fee_ppm;

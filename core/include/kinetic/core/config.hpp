@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kinetic/core/strategy/signal.hpp"
 #include "kinetic/core/thread.hpp"
 
 namespace kinetic {
@@ -33,13 +34,29 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// [strategy]: smoothing and the signal thresholds.
+/// [strategy]: smoothing, the signal, the coordinator's sources and the drift filter.
 struct StrategyConfig {
-  double ema_lambda = 0.1;       ///< EMA smoothing factor per tick, (0, 1]
-  double half_life_ms = 0.0;     ///< EMA half-life in ms of event time; 0 = use ema_lambda
-  double snr_threshold = 2.0;    ///< minimum |velocity| / its standard error to act
-  double dead_band_sigma = 1.0;  ///< no signal while |velocity| is within this many sigmas
+  double ema_lambda = 0.1;               ///< EMA smoothing factor per tick, (0, 1]
+  double half_life_ms = 0.0;             ///< EMA half-life in ms of event time; 0 = use ema_lambda
+  double derivative_noise_alpha = 0.01;  ///< weight of a sample in the spread of FD v and a
+  double snr_threshold = 2.0;            ///< minimum |velocity| / its standard error to act
+  double dead_band_sigma = 1.0;          ///< no signal while |velocity| is within this many sigmas
   std::int64_t forecast_horizon_ms = 1000;  ///< Taylor forecast horizon
+  // The action of each cell of the decision matrix.
+  strategy::SignalAction action_strong_uptrend = strategy::SignalAction::strong_buy;
+  strategy::SignalAction action_decelerating_uptrend = strategy::SignalAction::hold;
+  strategy::SignalAction action_decelerating_downtrend = strategy::SignalAction::sell;
+  strategy::SignalAction action_strong_downtrend = strategy::SignalAction::strong_sell;
+  strategy::SignalAction action_bottoming_out = strategy::SignalAction::buy;
+  strategy::SignalAction action_topping_out = strategy::SignalAction::sell;
+  // The coordinator's weight of each source; 0 leaves a source out. Not all 0.
+  double weight_tick_derivatives = 1.0;
+  double weight_tick_kalman = 1.0;
+  double weight_kalman_1s = 1.0;
+  double weight_kalman_1m = 1.0;
+  double drift_short_horizon_s = 3600.0;  ///< memory of the first drift estimator
+  double drift_long_horizon_s = 86400.0;  ///< memory of the second drift estimator
+  double drift_t_threshold = 2.0;         ///< |t| of a drift that vetoes an opposing entry
 
   friend bool operator==(const StrategyConfig&, const StrategyConfig&) = default;
 };
@@ -51,6 +68,7 @@ struct KalmanConfig {
   double sigma_v0 = 10.0;             ///< initial velocity standard deviation, price/s
   double sigma_a0 = 10.0;             ///< initial acceleration standard deviation, price/s^2
   bool adaptive = false;              ///< estimate the measurement noise from the innovations
+  double adaptive_alpha = 0.01;       ///< weight of one innovation in the adaptive estimate
 
   friend bool operator==(const KalmanConfig&, const KalmanConfig&) = default;
 };
@@ -118,15 +136,13 @@ struct LogConfig {
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
 
-/// [demo]: the synthetic market used by the demo and the tests.
+/// [demo]: the synthetic market and the trading rule of the demo.
 struct DemoConfig {
   std::uint64_t seed = 42;  ///< at most 2^63 - 1 from a file (TOML integers are signed)
   std::int64_t ticks = 200000;
-  std::int64_t warmup_ticks = 2000;   ///< ticks that only feed the estimator, untimed
-  double price_tau_s = 1.0;           ///< smoothing time constant of the price
-  double derivative_tau_s = 3.0;      ///< smoothing time constant of velocity and acceleration
-  double entry_velocity = 2e-4;       ///< relative velocity v/P per second that opens a position
-  double exit_velocity = 0.5e-4;      ///< relative velocity below which a position closes
+  std::int64_t warmup_ticks = 2000;   ///< ticks that only feed the engine, untimed
+  double entry_score = 0.5;           ///< |combined score| that opens a position, (0, 1]
+  double min_confidence = 0.2;        ///< combined confidence needed to open, [0, 1]
   std::int64_t order_qty_steps = 10;  ///< order size in quantity steps of 0.001
   std::int64_t taker_fee_ppm = 550;   ///< taker fee of the paper venue, parts per million
 

@@ -1,11 +1,15 @@
 #pragma once
-// DemoEngine: the first end-to-end run. Each tick of a seeded synthetic market goes through
-// the derivative estimator and signal into the paper venue, on one thread (the `fused`
-// layout), and the processing time of every tick goes into a latency histogram.
+// DemoEngine: the end-to-end run. Each tick of a seeded synthetic market goes through the
+// calculus engine (derivatives, Kalman filters, 6-case signals, coordinator, drift) into a
+// simple trading rule and the paper venue, on one thread (the `fused` layout) or two (the
+// `pipelined` one), and the processing time of every tick goes into a latency histogram.
 //
-// Later work replaces each stage with the real one (calculus engine, risk manager,
-// simulated exchange); the shape — construct everything up front, then step() without
-// allocating — stays.
+// The trading rule: flat, open a position on the side of the combined signal when
+// |score| ≥ entry_score, its confidence ≥ min_confidence, and no significant drift opposes
+// it; in a position, close it when the combined score is no longer on its side (≤ 0 for a
+// long, ≥ 0 for a short). Later work puts the risk manager and the simulated exchange in
+// place of the fixed size and the paper venue; the shape — construct everything up front,
+// then step() without allocating — stays.
 
 #include <array>
 #include <cstdint>
@@ -13,9 +17,8 @@
 #include <string>
 
 #include "kinetic/core/latency_histogram.hpp"
-#include "kinetic/core/math/ema_derivative.hpp"
 #include "kinetic/core/spsc_ring.hpp"
-#include "kinetic/core/strategy/derivative_signal.hpp"
+#include "kinetic/core/strategy/calculus_engine.hpp"
 #include "kinetic/core/thread.hpp"
 #include "kinetic/exec/paper_venue.hpp"
 #include "kinetic/feed/synthetic_market.hpp"
@@ -25,17 +28,18 @@ namespace kinetic::exec {
 struct DemoParams {
   feed::SyntheticMarketParams market{};
   std::uint64_t ticks = 200'000;
-  std::uint64_t warmup_ticks = 2'000;  ///< ticks that only feed the estimator, untimed
-  double price_tau_s = 1.0;            ///< smoothing time constant of the price
-  double derivative_tau_s = 3.0;       ///< smoothing time constant of v and a
-  strategy::DerivativeSignalParams signal{};
+  std::uint64_t warmup_ticks = 2'000;  ///< ticks that only feed the engine, untimed
+  strategy::CalculusParams calculus{};
+  double entry_score = 0.5;                  ///< |combined score| that opens a position
+  double min_confidence = 0.2;               ///< combined confidence needed to open
   Qty order_qty = Qty::from_raw(1'000'000);  ///< 0.01
   PaperVenueParams venue{};
 };
 
 struct DemoSummary {
   std::uint64_t ticks = 0;
-  std::uint64_t signals = 0;   ///< ticks whose decision was not `none`
+  std::uint64_t signals = 0;   ///< orders the trading rule decided to send
+  std::uint64_t vetoed = 0;    ///< entries the drift filter refused
   std::uint64_t trades = 0;    ///< fills
   std::uint64_t rejected = 0;  ///< orders the venue refused
   Amount pnl{};                ///< equity at the last price, after fees
@@ -52,7 +56,7 @@ struct PipelineLayout {
   WaitPolicy wait = WaitPolicy::busy_spin;
 };
 
-/// Owns the market, estimator, venue and histogram for one demo run. Construction does
+/// Owns the market, calculus engine, venue and histogram for one demo run. Construction does
 /// every allocation; step() and run() allocate nothing. Use one run at a time, from one
 /// thread; run_pipelined() starts and joins its own feed thread.
 class DemoEngine {
@@ -74,6 +78,7 @@ class DemoEngine {
   /// Per-tick processing time in nanoseconds, warm-up excluded.
   [[nodiscard]] const LatencyHistogram& latency() const noexcept { return *latency_; }
   [[nodiscard]] std::uint64_t ticks_done() const noexcept { return ticks_done_; }
+  [[nodiscard]] const strategy::CalculusEngine& calculus() const noexcept { return engine_; }
 
  private:
   /// Warm-up or timed processing of one tick stamped at `start_ticks`.
@@ -87,7 +92,7 @@ class DemoEngine {
 
   DemoParams params_;
   feed::SyntheticMarket market_;
-  math::EmaDerivative estimator_;
+  strategy::CalculusEngine engine_;
   PaperVenue venue_;
   std::unique_ptr<LatencyHistogram> latency_;  // tens of KB: on the heap, made once
   std::unique_ptr<TickRing> ring_;             // 256 KiB, for the pipelined layout
@@ -95,6 +100,7 @@ class DemoEngine {
   std::uint64_t ticks_done_ = 0;
   std::uint64_t signals_ = 0;
   std::uint64_t rejected_ = 0;
+  std::uint64_t vetoed_ = 0;
   std::uint64_t next_order_id_ = 1;
 };
 

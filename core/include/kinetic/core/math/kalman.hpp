@@ -18,9 +18,9 @@
 //   shrinks the price variance roughly like r/n.
 // - Δt < 0, a non-finite time or price, or a price ≤ 0: an error code; the filter state
 //   (every bit of x, P, r and the clock) is untouched.
-// The covariance update is in Joseph form, P = (I−KH)P(I−KH)ᵀ + K r Kᵀ, followed by
-// symmetrisation; it stays symmetric positive definite from Δt = 1 µs up to hours, where
-// Δt⁵ ~ 1e17 (the short form P − S K Kᵀ loses definiteness there within a few dozen
+// The covariance update is in Joseph form, P = (I−KH)P(I−KH)ᵀ + K r Kᵀ, of which the upper
+// triangle is computed and mirrored; it stays symmetric positive definite from Δt = 1 µs up to
+// hours, where Δt⁵ ~ 1e17 (the short form P − S K Kᵀ loses definiteness there within a few dozen
 // log-uniform steps; see the test). With a scalar measurement the gain is P Hᵀ / S, so no
 // matrix inverse is needed.
 //
@@ -246,22 +246,19 @@ class KinematicKalman {
     // which loses positive definiteness to rounding):
     //   M = (I − K H) P,  Mᵢⱼ = Pᵢⱼ − kᵢ P₀ⱼ
     //   R = M (I − K H)ᵀ + r K Kᵀ,  Rᵢⱼ = Mᵢⱼ − Mᵢ₀ kⱼ + r kᵢ kⱼ
-    // then P = (R + Rᵀ)/2.
+    // R is symmetric in exact arithmetic; only its upper triangle is computed and mirrored,
+    // which keeps P exactly symmetric without the extra averaging step on the critical path.
     const double m00 = c0 - k0 * c0, m01 = c1 - k0 * c1, m02 = c2 - k0 * c2;
     const double m10 = c1 - k1 * c0, m11 = p11 - k1 * c1, m12 = p12 - k1 * c2;
-    const double m20 = c2 - k2 * c0, m21 = p12 - k2 * c1, m22 = p22 - k2 * c2;
+    const double m20 = c2 - k2 * c0, m22 = p22 - k2 * c2;
     const double rk0 = r_ * k0, rk1 = r_ * k1, rk2 = r_ * k2;
     const double r00 = m00 - m00 * k0 + rk0 * k0;
     const double r01 = m01 - m00 * k1 + rk0 * k1;
     const double r02 = m02 - m00 * k2 + rk0 * k2;
-    const double r10 = m10 - m10 * k0 + rk1 * k0;
     const double r11 = m11 - m10 * k1 + rk1 * k1;
     const double r12 = m12 - m10 * k2 + rk1 * k2;
-    const double r20 = m20 - m20 * k0 + rk2 * k0;
-    const double r21 = m21 - m20 * k1 + rk2 * k1;
     const double r22 = m22 - m20 * k2 + rk2 * k2;
-    const double s01 = 0.5 * (r01 + r10), s02 = 0.5 * (r02 + r20), s12 = 0.5 * (r12 + r21);
-    P_ << r00, s01, s02, s01, r11, s12, s02, s12, r22;
+    P_ << r00, r01, r02, r01, r11, r12, r02, r12, r22;
     innovation_ = y;
     innovation_variance_ = s;
     if (params_.adaptive) {
