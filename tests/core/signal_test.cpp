@@ -135,8 +135,10 @@ TEST(SignalConfidence, ZeroAtOrBelowThresholdMonotoneAndBounded) {
   EXPECT_EQ(confidence(2.0, 2.0), 0.0);
   EXPECT_EQ(confidence(kNaN, 2.0), 0.0);
   EXPECT_EQ(confidence(kInf, 2.0), 1.0);
-  EXPECT_NEAR(confidence(4.0, 2.0), 1.0 - std::exp(-1.0), 1e-15);
-  EXPECT_NEAR(confidence(3.0, 0.0), 1.0 - std::exp(-3.0), 1e-15);
+  EXPECT_DOUBLE_EQ(confidence(4.0, 2.0), 0.5);  // 1 − T/snr
+  EXPECT_DOUBLE_EQ(confidence(20.0, 2.0), 0.9);
+  EXPECT_DOUBLE_EQ(confidence(3.0, 0.0), 0.75);  // no threshold: 1 − 1/(1 + snr)
+  EXPECT_EQ(confidence(0.0, 0.0), 0.0);
   double previous = 0.0;
   for (int i = 0; i <= 4000; ++i) {
     const double s = 0.01 * static_cast<double>(i);
@@ -165,7 +167,7 @@ TEST(SignalEvaluate, BelowThresholdIsNone) {
   EXPECT_EQ(evaluate(2.0, 1.0, 1.0, 0.1, params).action, SignalAction::none);
   const Signal strong = evaluate(3.0, 1.0, 1.0, 0.1, params);
   EXPECT_EQ(strong.action, SignalAction::strong_buy);
-  EXPECT_NEAR(strong.confidence, 1.0 - std::exp(-0.5), 1e-15);
+  EXPECT_DOUBLE_EQ(strong.confidence, 1.0 - 2.0 / 3.0);
 }
 
 TEST(SignalEvaluate, DeadBandCasesAreGatedByAccelerationSnr) {

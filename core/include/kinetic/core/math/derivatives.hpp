@@ -106,6 +106,9 @@ class DerivativeEstimator {
       newest_price_sum_ += price;
       ++newest_count_;
     } else {
+      // The newest interval's slope becomes the older one's: d1 = (s1 − s0)/h1 is never
+      // recomputed (s0 and s1 no longer change).
+      older_slope_ = newest_slope_;
       t0_ = t1_;
       s0_ = s1_;
       t1_ = t2_;
@@ -117,7 +120,9 @@ class DerivativeEstimator {
       ++observations_;
     }
     ++ticks_;
-    const double mean = newest_price_sum_ / static_cast<double>(newest_count_);
+    // A lone trade at its timestamp (the usual case) needs no division.
+    const double mean = newest_count_ == 1 ? newest_price_sum_
+                                           : newest_price_sum_ / static_cast<double>(newest_count_);
     s2_ = mean - newest_retention_ * (mean - s1_);
     recompute_derivatives();
     return DerivativeError::ok;
@@ -148,16 +153,25 @@ class DerivativeEstimator {
   }
 
   void recompute_derivatives() noexcept {
-    if (observations_ < 3) {
+    if (observations_ < 2) {
       velocity_ = 0.0;
       acceleration_ = 0.0;
       return;
     }
-    const double h1 = t1_ - t0_;
     const double h2 = t2_ - t1_;
-    const double d1 = (s1_ - s0_) / h1;
-    const double d2 = (s2_ - s1_) / h2;
-    acceleration_ = 2.0 * (d2 - d1) / (h1 + h2);
+    if (observations_ == 2) {
+      newest_slope_ = (s2_ - s1_) / h2;
+      velocity_ = 0.0;
+      acceleration_ = 0.0;
+      return;
+    }
+    // d2 = (s2 − s1)/h2 and a = 2 (d2 − d1)/(h1 + h2) from one reciprocal of h2 (h1 + h2):
+    // divisions are the scarcest arithmetic on the tick path.
+    const double span = (t1_ - t0_) + h2;
+    const double reciprocal = 1.0 / (h2 * span);
+    const double d2 = (s2_ - s1_) * span * reciprocal;
+    newest_slope_ = d2;
+    acceleration_ = 2.0 * (d2 - older_slope_) * h2 * reciprocal;
     velocity_ = d2 + 0.5 * acceleration_ * h2;
   }
 
@@ -169,6 +183,9 @@ class DerivativeEstimator {
   double newest_price_sum_ = 0.0;
   double newest_retention_ = 0.0;
   std::uint64_t newest_count_ = 0;
+  // Slopes of the newest interval, (s2 − s1)/h2, and of the one before, (s1 − s0)/h1.
+  double newest_slope_ = 0.0;
+  double older_slope_ = 0.0;
   double velocity_ = 0.0;
   double acceleration_ = 0.0;
   std::uint64_t observations_ = 0;

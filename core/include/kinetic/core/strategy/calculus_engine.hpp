@@ -186,9 +186,9 @@ class CalculusEngine {
       fd_velocity_spread_.add(derivatives_.velocity());
       fd_acceleration_spread_.add(derivatives_.acceleration());
     }
-    signals_[index(Source::tick_derivatives)] =
-        evaluate(derivatives_.velocity(), derivatives_.acceleration(), fd_velocity_spread_.stddev(),
-                 fd_acceleration_spread_.stddev(), params_.signal);
+    signals_[index(Source::tick_derivatives)] = evaluate_by_variance(
+        derivatives_.velocity(), derivatives_.acceleration(), fd_velocity_spread_.variance(),
+        fd_acceleration_spread_.variance(), params_.signal);
     signals_[index(Source::tick_kalman)] = evaluate_kalman(tick_kalman_);
 
     ClosedBar bar;
@@ -269,8 +269,9 @@ class CalculusEngine {
   }
 
   [[nodiscard]] Signal evaluate_kalman(const math::KinematicKalman& filter) const noexcept {
-    return evaluate(filter.velocity(), filter.acceleration(), filter.velocity_stddev(),
-                    filter.acceleration_stddev(), params_.signal);
+    const math::KinematicKalman::Matrix& covariance = filter.covariance();
+    return evaluate_by_variance(filter.velocity(), filter.acceleration(), covariance(1, 1),
+                                covariance(2, 2), params_.signal);
   }
 
   void on_second_bar(const ClosedBar& bar) noexcept;

@@ -18,10 +18,12 @@
 // Never NaN.
 //
 // Confidence (confidence):  with threshold T > 0,
-//   conf = 1 − exp(−(snr − T)⁺ / T)
-// so conf = 0 at or below T, rises monotonically, reaches 1 − 1/e at snr = 2T and → 1 as
-// snr → ∞ (snr = +inf gives exactly 1). T ≤ 0 or NaN is treated as T = 0 with scale 1:
-// conf = 1 − exp(−snr). Always in [0, 1].
+//   conf = 1 − T / snr   for snr > T,   0 otherwise
+// the share of the measured SNR beyond what the threshold already grants noise: 0 at or
+// below T, rising monotonically, 1/2 at snr = 2T, 0.9 at 10T, → 1 as snr → ∞ (snr = +inf
+// gives exactly 1). T ≤ 0 or NaN is treated as T = 0 with scale 1: conf = 1 − 1/(1 + snr).
+// Always in [0, 1]. (A rational function rather than 1 − exp(−(snr − T)/T): as smooth and
+// monotone, and one division instead of a libm call twice per tick.)
 //
 // Evaluation (evaluate). The SNR that gates a case is that of the quantity whose sign makes
 // it: |v|/σv for the four trend cases; for bottoming_out / topping_out v is inside the dead
@@ -165,27 +167,52 @@ struct SignalParams {
   CaseActions actions;
 };
 
-/// The matrix cell of (v, a); see the file comment for the dead band and the `none` rules.
-/// Written without data-dependent branches: on noisy ticks the signs of v and a change
-/// unpredictably, and a mispredicted branch costs more than the whole classification.
-[[nodiscard]] inline TrendCase classify(double velocity, double acceleration, double sigma_v,
-                                        double dead_band_sigma) noexcept {
-  const bool defined = std::isfinite(velocity) & std::isfinite(acceleration) & (sigma_v >= 0.0) &
-                       (acceleration != 0.0);
-  // band may be +inf (σv = +inf): then everything is inside the dead band, which is the
-  // honest answer for a velocity of unknown precision.
-  const double band = dead_band_sigma > 0.0 ? dead_band_sigma * sigma_v : 0.0;
-  const unsigned in_band = std::fabs(velocity) <= band ? 1U : 0U;
-  const unsigned up = velocity > 0.0 ? 1U : 0U;
-  const unsigned rising = acceleration > 0.0 ? 1U : 0U;
+namespace detail {
+/// The cell for the signs, by table lookup rather than branches: on noisy ticks the signs of
+/// v and a change unpredictably, and a mispredicted branch costs more than the whole
+/// classification.
+[[nodiscard]] inline TrendCase cell(bool defined, bool in_band, bool up, bool rising) noexcept {
   // Index: in_band·4 + up·2 + rising (up does not matter inside the band).
   static constexpr std::array<TrendCase, 8> kCells{
       TrendCase::strong_downtrend,     TrendCase::decelerating_downtrend,
       TrendCase::decelerating_uptrend, TrendCase::strong_uptrend,
       TrendCase::topping_out,          TrendCase::bottoming_out,
       TrendCase::topping_out,          TrendCase::bottoming_out};
-  const TrendCase cell = kCells[(in_band << 2U) | (up << 1U) | rising];
-  return defined ? cell : TrendCase::none;
+  const unsigned index = (in_band ? 4U : 0U) | (up ? 2U : 0U) | (rising ? 1U : 0U);
+  return defined ? kCells[index] : TrendCase::none;
+}
+}  // namespace detail
+
+/// The matrix cell of (v, a); see the file comment for the dead band and the `none` rules.
+/// Written without data-dependent branches.
+[[nodiscard]] inline TrendCase classify(double velocity, double acceleration, double sigma_v,
+                                        double dead_band_sigma) noexcept {
+  // Combined as integers: `&` evaluates every term without branching, `&&` need not.
+  const unsigned defined = (std::isfinite(velocity) ? 1U : 0U) &
+                           (std::isfinite(acceleration) ? 1U : 0U) & (sigma_v >= 0.0 ? 1U : 0U) &
+                           (acceleration != 0.0 ? 1U : 0U);
+  // band may be +inf (σv = +inf): then everything is inside the dead band, which is the
+  // honest answer for a velocity of unknown precision.
+  const double band = dead_band_sigma > 0.0 ? dead_band_sigma * sigma_v : 0.0;
+  const bool in_band = std::fabs(velocity) <= band;
+  return detail::cell(defined != 0U, in_band, velocity > 0.0, acceleration > 0.0);
+}
+
+/// classify() with the variance σv² in place of σv, for callers that hold variances (the
+/// Kalman covariance, a running variance): the band test is v² ≤ dead_band_sigma² · σv², so
+/// no square root is taken. The same cells as classify() except where rounding of the squares
+/// decides an exact boundary, or |v| and the band are both below ~1e-154 (their squares
+/// underflow to 0 and compare equal).
+[[nodiscard]] inline TrendCase classify_by_variance(double velocity, double acceleration,
+                                                    double variance_v,
+                                                    double dead_band_sigma) noexcept {
+  const unsigned defined = (std::isfinite(velocity) ? 1U : 0U) &
+                           (std::isfinite(acceleration) ? 1U : 0U) & (variance_v >= 0.0 ? 1U : 0U) &
+                           (acceleration != 0.0 ? 1U : 0U);
+  const bool in_band = dead_band_sigma > 0.0
+                           ? velocity * velocity <= dead_band_sigma * dead_band_sigma * variance_v
+                           : velocity == 0.0;
+  return detail::cell(defined != 0U, in_band, velocity > 0.0, acceleration > 0.0);
 }
 
 /// |x| / σ with the edge cases of the file comment; never NaN, always ≥ 0. Branch-free.
@@ -193,22 +220,20 @@ struct SignalParams {
   // σ = 0 and x ≠ 0 gives +inf and σ = +inf gives 0 by IEEE division; 0/0 and every invalid
   // input are mapped to 0 by the selection.
   const double ratio = std::fabs(value) / sigma;
-  const bool defined = std::isfinite(value) & (sigma >= 0.0) & (value != 0.0);
-  return defined ? ratio : 0.0;
+  const unsigned defined =
+      (std::isfinite(value) ? 1U : 0U) & (sigma >= 0.0 ? 1U : 0U) & (value != 0.0 ? 1U : 0U);
+  return defined != 0U ? ratio : 0.0;
 }
 
-/// 1 − exp(−(snr − T)⁺ / T) in [0, 1]; see the file comment for T ≤ 0.
+/// 1 − T/snr above the threshold T, else 0; in [0, 1]. See the file comment for T ≤ 0.
 [[nodiscard]] inline double confidence(double signal_to_noise, double threshold) noexcept {
   const double floor = threshold > 0.0 ? threshold : 0.0;
   const double scale = threshold > 0.0 ? threshold : 1.0;
-  // Computed unconditionally and selected, not branched on: whether a noisy SNR is above the
-  // threshold is a coin toss for the branch predictor. 1 − exp rather than −expm1: equal to
-  // within 1e-16 absolute, and glibc's exp is about three times faster. snr = +inf gives
-  // exp(−inf) = 0, so conf = 1 exactly.
-  const double excess = signal_to_noise - floor;
-  const double conf = 1.0 - std::exp(-(excess > 0.0 ? excess : 0.0) / scale);
-  const double clamped = conf > 1.0 ? 1.0 : conf;
-  return signal_to_noise > floor ? clamped : 0.0;  // also maps NaN to 0
+  // scale / (scale + snr − floor) is T/snr for T > 0 and 1/(1 + snr) otherwise; snr = +inf
+  // gives 1 − 0. Selected rather than branched on: whether a noisy SNR clears the threshold
+  // is a coin toss for the branch predictor.
+  const double conf = 1.0 - scale / (scale + (signal_to_noise - floor));
+  return signal_to_noise > floor ? conf : 0.0;  // also maps NaN to 0
 }
 
 /// The outcome of one evaluation. Plain aggregate.
@@ -220,17 +245,19 @@ struct Signal {
   double score = 0.0;       ///< score(action), in [−1, +1]
 };
 
-/// Classifies (v, a), gates on the case's SNR and maps the case to its configured action.
-/// Pure function; see the file comment. Apart from the exponential of the confidence, which
-/// only runs above the threshold, it has no data-dependent branches.
-[[nodiscard]] inline Signal evaluate(double velocity, double acceleration, double sigma_v,
-                                     double sigma_a, const SignalParams& params) noexcept {
+/// evaluate() with the variances σv², σa² in place of the standard deviations: one square
+/// root (of the gating variance) instead of two. Negative or NaN variances count as invalid,
+/// like a negative or NaN σ. The engine calls this form with the Kalman covariance.
+[[nodiscard]] inline Signal evaluate_by_variance(double velocity, double acceleration,
+                                                 double variance_v, double variance_a,
+                                                 const SignalParams& params) noexcept {
   Signal signal;
-  signal.trend_case = classify(velocity, acceleration, sigma_v, params.dead_band_sigma);
-  const bool near_zero_velocity = (signal.trend_case == TrendCase::bottoming_out) |
-                                  (signal.trend_case == TrendCase::topping_out);
-  const double gate =
-      snr(near_zero_velocity ? acceleration : velocity, near_zero_velocity ? sigma_a : sigma_v);
+  signal.trend_case =
+      classify_by_variance(velocity, acceleration, variance_v, params.dead_band_sigma);
+  const bool near_zero_velocity =
+      signal.trend_case == TrendCase::bottoming_out || signal.trend_case == TrendCase::topping_out;
+  const double gate = snr(near_zero_velocity ? acceleration : velocity,
+                          std::sqrt(near_zero_velocity ? variance_a : variance_v));
   signal.snr = signal.trend_case == TrendCase::none ? 0.0 : gate;
   const double conf = confidence(signal.snr, params.snr_threshold);
   const CaseActions& actions = params.actions;
@@ -242,11 +269,21 @@ struct Signal {
   static constexpr std::array<double, 6> kScores{0.0, 1.0, 0.5, 0.0, -0.5, -1.0};
   static_assert(static_cast<int>(SignalAction::strong_sell) == 5);
   const SignalAction action = by_case[static_cast<std::size_t>(signal.trend_case)];
-  const bool acts = (conf > 0.0) & (action != SignalAction::none);
+  const bool acts = conf > 0.0 && action != SignalAction::none;
   signal.action = acts ? action : SignalAction::none;
   signal.confidence = acts ? conf : 0.0;
   signal.score = acts ? kScores[static_cast<std::size_t>(action)] : 0.0;
   return signal;
+}
+
+/// Classifies (v, a), gates on the case's SNR and maps the case to its configured action.
+/// Pure function without data-dependent branches; see the file comment. Computed through
+/// evaluate_by_variance, so an exact dead-band boundary is decided on the squares.
+[[nodiscard]] inline Signal evaluate(double velocity, double acceleration, double sigma_v,
+                                     double sigma_a, const SignalParams& params) noexcept {
+  constexpr double kInvalid = std::numeric_limits<double>::quiet_NaN();
+  return evaluate_by_variance(velocity, acceleration, sigma_v >= 0.0 ? sigma_v * sigma_v : kInvalid,
+                              sigma_a >= 0.0 ? sigma_a * sigma_a : kInvalid, params);
 }
 
 /// Why a coordinator call was refused; `ok` (zero) means it was accepted.
@@ -286,6 +323,7 @@ class SignalCoordinator {
     if (weight != 0.0 && !(weight >= min_weight && weight <= max_weight))
       return CoordinatorError::invalid_weight;
     weights_[index] = weight;
+    refresh_weights();
     return CoordinatorError::ok;
   }
 
@@ -300,7 +338,10 @@ class SignalCoordinator {
       return CoordinatorError::invalid_confidence;
     scores_[index] = signal_score;
     confidences_[index] = signal_confidence;
-    submitted_[index] = true;
+    if (!submitted_[index]) [[unlikely]] {
+      submitted_[index] = true;
+      refresh_weights();
+    }
     return CoordinatorError::ok;
   }
 
@@ -311,55 +352,74 @@ class SignalCoordinator {
 
   /// Forgets the submission of one source (its weight stays).
   void withdraw(std::size_t index) noexcept {
-    if (index < MaxSources)
+    if (index < MaxSources) {
       submitted_[index] = false;
+      refresh_weights();
+    }
   }
 
   /// Forgets every submission (weights stay).
-  void clear() noexcept { submitted_.fill(false); }
+  void clear() noexcept {
+    submitted_.fill(false);
+    refresh_weights();
+  }
 
   [[nodiscard]] double weight(std::size_t index) const noexcept {
     return index < MaxSources ? weights_[index] : 0.0;
   }
 
-  /// The combination over submitted sources with weight > 0. Branch-free over the sources
-  /// (an absent source contributes zeros), one division.
+  /// The combination over submitted sources with weight > 0. The sums that depend only on
+  /// the weights (Σw, Σw²) are kept up to date when a weight or the set of submitted sources
+  /// changes, so a call is a branch-free pass over the scores, one square root and no
+  /// division.
   [[nodiscard]] CombinedSignal combined() const noexcept {
-    double sum_w = 0.0;
+    CombinedSignal out;
+    out.sources = active_sources_;
+    if (active_sources_ == 0)
+      return out;
     double sum_ws = 0.0;
-    double sum_w2 = 0.0;
     double sum_w2c2 = 0.0;
     double sum_w_sign = 0.0;
-    std::size_t sources = 0;
     for (std::size_t i = 0; i < MaxSources; ++i) {
-      const bool counts = submitted_[i] & (weights_[i] > 0.0);
-      const double w = counts ? weights_[i] : 0.0;
+      const double w = active_weights_[i];  // 0 for a source that does not count
       const double s = scores_[i];
       const double wc = w * confidences_[i];
-      sum_w += w;
       sum_ws += w * s;
-      sum_w2 += w * w;
       sum_w2c2 += wc * wc;
       sum_w_sign += s > 0.0 ? w : (s < 0.0 ? -w : 0.0);
-      sources += counts ? 1U : 0U;
     }
-    CombinedSignal out;
-    out.sources = sources;
-    if (sources == 0)
-      return out;
-    const double inv_w = 1.0 / sum_w;
-    out.score = sum_ws * inv_w;
-    out.agreement = std::fabs(sum_w_sign) * inv_w;
-    const double raw = std::sqrt(sum_w2c2) / sum_w2;
+    out.score = sum_ws * inverse_sum_w_;
+    out.agreement = std::fabs(sum_w_sign) * inverse_sum_w_;
+    const double raw = std::sqrt(sum_w2c2) * inverse_sum_w2_;
     out.confidence = (raw > 1.0 ? 1.0 : raw) * out.agreement;
     return out;
   }
 
  private:
+  /// Recomputes the weight-only sums; runs when a weight or a submission state changes.
+  void refresh_weights() noexcept {
+    double sum_w = 0.0;
+    double sum_w2 = 0.0;
+    active_sources_ = 0;
+    for (std::size_t i = 0; i < MaxSources; ++i) {
+      const bool counts = submitted_[i] && weights_[i] > 0.0;
+      active_weights_[i] = counts ? weights_[i] : 0.0;
+      sum_w += active_weights_[i];
+      sum_w2 += active_weights_[i] * active_weights_[i];
+      active_sources_ += counts ? 1U : 0U;
+    }
+    inverse_sum_w_ = active_sources_ != 0 ? 1.0 / sum_w : 0.0;
+    inverse_sum_w2_ = active_sources_ != 0 ? 1.0 / sum_w2 : 0.0;
+  }
+
   std::array<double, MaxSources> weights_{};
   std::array<double, MaxSources> scores_{};
   std::array<double, MaxSources> confidences_{};
   std::array<bool, MaxSources> submitted_{};
+  std::array<double, MaxSources> active_weights_{};  ///< weight if submitted, else 0
+  double inverse_sum_w_ = 0.0;
+  double inverse_sum_w2_ = 0.0;
+  std::size_t active_sources_ = 0;
 };
 
 }  // namespace kinetic::strategy
