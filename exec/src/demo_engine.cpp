@@ -107,7 +107,7 @@ void DemoEngine::process(const MarketEvent& event) noexcept {
     order.qty = params_.order_qty;
   } else {
     const bool long_position = position > Qty{};
-    if (long_position ? signal.score > 0.0 : signal.score < 0.0)
+    if (long_position ? signal.score >= 0.0 : signal.score <= 0.0)
       return;
     order.side = long_position ? Side::sell : Side::buy;
     order.qty = long_position ? position : -position;

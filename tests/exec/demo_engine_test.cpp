@@ -92,6 +92,11 @@ TEST(DemoEngine, SummaryIsConsistent) {
   for (auto n : s.ticks_per_regime)
     regime_ticks += n;
   EXPECT_EQ(regime_ticks, 50'000u + 1000u);
+  // Every tick, warm-up included, went through the calculus engine and its 1 s and 1 min
+  // sources saw bar closes (50 000 ticks about 20 ms apart is about 17 minutes).
+  EXPECT_EQ(engine.calculus().ticks(), 51'000u);
+  EXPECT_TRUE(engine.calculus().kalman(kinetic::strategy::Source::kalman_1m).initialised());
+  EXPECT_GT(s.signals, 0u);
 }
 
 TEST(PaperVenue, RoundTripCostsTheSpreadAndTwoFeesExactly) {

@@ -6,8 +6,8 @@
 //
 // The trading rule: flat, open a position on the side of the combined signal when
 // |score| ≥ entry_score, its confidence ≥ min_confidence, and no significant drift opposes
-// it; in a position, close it when the combined score is no longer on its side (≤ 0 for a
-// long, ≥ 0 for a short). Later work puts the risk manager and the simulated exchange in
+// it; in a position, close it when the combined score turns against it (< 0 for a long,
+// > 0 for a short). Later work puts the risk manager and the simulated exchange in
 // place of the fixed size and the paper venue; the shape — construct everything up front,
 // then step() without allocating — stays.
 
@@ -30,7 +30,7 @@ struct DemoParams {
   std::uint64_t ticks = 200'000;
   std::uint64_t warmup_ticks = 2'000;  ///< ticks that only feed the engine, untimed
   strategy::CalculusParams calculus{};
-  double entry_score = 0.5;                  ///< |combined score| that opens a position
+  double entry_score = 0.75;                 ///< |combined score| that opens a position
   double min_confidence = 0.2;               ///< combined confidence needed to open
   Qty order_qty = Qty::from_raw(1'000'000);  ///< 0.01
   PaperVenueParams venue{};
