@@ -160,7 +160,7 @@ TEST(DriftEstimator, TStatisticUnderZeroDriftRejectsAtNominalRate) {
     feed_gbm(estimator, rng, 0.0, 2e-3, 1.0, 5 * 300);
     if (std::fabs(estimator.t_stat()) > 1.959963984540054)
       ++rejections;
-    flips.push_back(estimator.flip_probability());
+    flips.push_back(estimator.sign_error_probability());
   }
   const double rate = rejections / double{kRuns};
   const double binomial_sd = std::sqrt(0.05 * 0.95 / kRuns);
@@ -176,6 +176,7 @@ TEST(DriftEstimator, FlipProbabilityNearHalfWithoutDriftNearZeroWithStrongDrift)
     ASSERT_EQ(flat.update(i, i % 2 == 0 ? 100.0 : 100.1), DriftError::ok);
   EXPECT_GT(flat.standard_error(), 0.0);
   EXPECT_NEAR(flat.flip_probability(), 0.5, 0.02);
+  EXPECT_NEAR(flat.sign_error_probability(), 0.5, 0.02);
   EXPECT_FALSE(flat.significant(1.0));
 
   DriftEstimator trending(600.0);
@@ -183,7 +184,54 @@ TEST(DriftEstimator, FlipProbabilityNearHalfWithoutDriftNearZeroWithStrongDrift)
   feed_gbm(trending, rng, 1e-3, 1e-3, 1.0, 3000);  // t ≈ √(2·600) ≈ 35
   EXPECT_GT(trending.t_stat(), 20.0);
   EXPECT_LT(trending.flip_probability(), 1e-12);
+  EXPECT_LT(trending.sign_error_probability(), trending.flip_probability());
   EXPECT_TRUE(trending.significant(3.0));
+}
+
+// The flip probability predicts whether the estimate one horizon later has the other sign.
+// Calibration check: true drifts drawn uniformly over ±2 standard errors (a flat prior over
+// the region where flips happen), each run measured at 6 H and again at 7 H; the observed flip
+// rate must match the mean predicted probability, and be nearer to it than to the sign error
+// probability Φ(−|t|), which ignores the noise of the future estimate.
+TEST(DriftEstimator, FlipProbabilityIsCalibratedOneHorizonAhead) {
+  constexpr int kRuns = 6000;
+  constexpr double kHorizon = 100.0;
+  constexpr double kSigma = 1e-3;  // per √s
+  // Standard error of the exponentially weighted drift estimate: σ √(2/H) (T_eff = H/2).
+  const double se = kSigma * std::sqrt(2.0 / kHorizon);
+  Rng rng(4242);
+  double predicted = 0.0;
+  double sign_error = 0.0;
+  int flips = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    const double mu = se * (4.0 * rng.uniform() - 2.0);
+    DriftEstimator estimator(kHorizon);
+    double log_price = std::log(kStartPrice);
+    ASSERT_EQ(estimator.update(0.0, kStartPrice), DriftError::ok);
+    const int first = static_cast<int>(6 * kHorizon);
+    const int second = static_cast<int>(7 * kHorizon);
+    double sign_then = 0.0;
+    for (int i = 1; i <= second; ++i) {
+      log_price += gbm_log_step(rng, mu, kSigma, 1.0);
+      ASSERT_EQ(estimator.update(i, std::exp(log_price)), DriftError::ok);
+      if (i == first) {
+        predicted += estimator.flip_probability();
+        sign_error += estimator.sign_error_probability();
+        sign_then = estimator.drift_per_s();
+      }
+    }
+    if (estimator.drift_per_s() * sign_then < 0.0)
+      ++flips;
+  }
+  const double rate = flips / double{kRuns};
+  const double mean_predicted = predicted / kRuns;
+  const double binomial_sd = std::sqrt(mean_predicted * (1.0 - mean_predicted) / kRuns);
+  EXPECT_NEAR(rate, mean_predicted, 4.0 * binomial_sd + 0.01)
+      << "sign error " << sign_error / kRuns;
+  // The two predictions differ by only ~3 binomial standard deviations here, so the check is
+  // which one the observed rate is nearer.
+  EXPECT_LT(std::fabs(rate - mean_predicted), std::fabs(rate - sign_error / kRuns))
+      << "predicted " << mean_predicted;
 }
 
 TEST(DriftEstimator, NoiselessTrendHasInfiniteTAndExactDrift) {

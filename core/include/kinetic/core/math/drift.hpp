@@ -23,12 +23,20 @@
 // One step with Δt > 0 decays every sum by d = exp(−Δt/H) (S_v by d², its weights being
 // squared) and adds the new interval with weight 1.
 //
-// Flip probability. With a flat prior the posterior of the true horizon drift is
-// N(μ̂, SE²), so the probability that the true drift has the sign opposite to the estimate
-// is Φ(−|t|). That is what flip_probability() returns: 0.5 when the estimate says nothing
-// (t = 0 or not enough data), falling to 0 as the evidence for the sign grows. It is the
-// chance that the sign we trade on is wrong over this horizon, not a forecast of the path
-// of the estimate; under zero true drift it is uniform on (0, 0.5), mean 0.25.
+// Sign error and flip probability. With a flat prior the posterior of the true drift is
+// N(μ̂, SE²), so the probability that the true drift has the sign opposite to the estimate is
+//   sign_error_probability() = Φ(−|t|).
+// The flip probability is predictive: the chance that the estimate one horizon from now,
+// μ̂(t + H), has the sign opposite to μ̂(t). With exponential weights of time constant H the
+// two estimates share part of their data: under the model, the correlation of their errors
+// is ρ = e^(−1) (the covariance ∫ e^(−(t−s)/H) e^(−(t+H−s)/H) ds over the variance
+// ∫ e^(−2(t−s)/H) ds). Writing μ = μ̂ − SE ε₁ (posterior) and
+// μ̂(t + H) − μ = ρ (μ̂ − μ) + √(1 − ρ²) SE ε₂ gives μ̂(t + H) ~ N(μ̂, 2 (1 − ρ) SE²), so
+//   flip_probability() = Φ(−|t| / √(2 (1 − e^(−1)))) = Φ(−|t| / 1.1244).
+// Both are 0.5 when the estimate says nothing (t = 0 or not enough data) and fall to 0 as the
+// evidence for the sign grows; the flip probability is the larger, since a future estimate
+// adds its own noise. Under zero true drift the sign error probability is uniform on
+// (0, 0.5), mean 0.25.
 //
 // Same-timestamp ticks (Δt = 0). The price at a timestamp is the last one seen at it, so a
 // tick at the current time revises the most recent interval's return (its Δt and weight
@@ -152,10 +160,18 @@ class DriftEstimator {
     return drift / se;
   }
 
-  /// Probability that the true drift over the horizon has the sign opposite to the
-  /// estimate: Φ(−|t|), in [0, 0.5].
-  [[nodiscard]] double flip_probability() const noexcept {
+  /// Probability that the true drift has the sign opposite to the estimate: Φ(−|t|), in
+  /// [0, 0.5].
+  [[nodiscard]] double sign_error_probability() const noexcept {
     return normal_cdf(-std::fabs(t_stat()));
+  }
+
+  /// Probability that the estimate one horizon from now has the sign opposite to the current
+  /// one: Φ(−|t| / √(2 (1 − e⁻¹))), in [0, 0.5]. See the file comment.
+  [[nodiscard]] double flip_probability() const noexcept {
+    // 1 / √(2 (1 − e⁻¹))
+    constexpr double kInverseSpread = 0.8893752601881071;
+    return normal_cdf(-std::fabs(t_stat()) * kInverseSpread);
   }
 
   /// True when |t| ≥ `t_threshold` (false while there is not enough data).
