@@ -57,6 +57,8 @@ CalculusEngine::CalculusEngine(const CalculusParams& params) noexcept
       derivatives_(params.derivatives),
       fd_velocity_spread_(params.derivative_noise_alpha),
       fd_acceleration_spread_(params.derivative_noise_alpha),
+      spread_warmup_samples_(
+          static_cast<std::uint64_t>(std::ceil(1.0 / params.derivative_noise_alpha))),
       tick_kalman_(params.kalman),
       kalman_1s_(params.kalman),
       kalman_1m_(params.kalman),

@@ -186,6 +186,25 @@ TEST(CalculusEngine, StrongTrendsGiveStrongSignalsOnEverySource) {
   }
 }
 
+TEST(CalculusEngine, DerivativeSourceWaitsForItsNoiseEstimate) {
+  CalculusParams params = test_params();
+  params.derivative_noise_alpha = 0.1;  // 10 samples of spread before it may act
+  CalculusEngine engine(params);
+  math::Rng rng(9);
+  int first_action_at = -1;
+  for (int i = 0; i < 200; ++i) {
+    const double s = 0.05 * i;
+    const double price = 10000.0 + 20.0 * s + 5.0 * s * s + 0.001 * rng.normal();
+    ASSERT_EQ(engine.update(kStart + TimestampNs{i} * 50'000'000, price), CalculusError::ok);
+    if (first_action_at < 0 && engine.signal(Source::tick_derivatives).action != SignalAction::none)
+      first_action_at = i;
+  }
+  // Derivatives need 3 timestamps, then 10 spread samples: never before the 12th tick.
+  EXPECT_GE(first_action_at, 11);
+  EXPECT_GT(first_action_at, 0) << "a strong quadratic trend must eventually signal";
+  EXPECT_EQ(engine.signal(Source::tick_derivatives).trend_case, TrendCase::strong_uptrend);
+}
+
 TEST(CalculusEngine, ZeroWeightLeavesASourceOutOfTheCombination) {
   CalculusParams params = test_params();
   params.weights = {0.0, 1.0, 0.0, 0.0};

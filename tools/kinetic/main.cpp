@@ -11,8 +11,10 @@
 #include <optional>
 #include <string>
 
+#include "capture.hpp"
 #include "kinetic/core/config.hpp"
 #include "kinetic/exec/demo_engine.hpp"
+#include "quant.hpp"
 
 namespace {
 
@@ -189,10 +191,19 @@ int main(int argc, char** argv) {
         }
       });
 
+  kinetic::quant::QuantOptions quant;
+  CLI::App* quant_cmd = kinetic::quant::add_quant_command(app, quant);
+  kinetic::tools::CaptureTradesOptions capture_trades;
+  CLI::App* capture_trades_cmd = kinetic::tools::add_capture_command(app, capture_trades);
+
   try {
     app.parse(argc, argv);
     if (demo_cmd->parsed())
       return run_demo(demo);
+    if (quant_cmd->parsed())
+      return kinetic::quant::run_quant_command(quant);
+    if (capture_trades_cmd->parsed())
+      return kinetic::tools::run_capture_trades(capture_trades);
     return 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -29,7 +29,8 @@
 // tick_derivatives source uses the exponentially weighted standard deviation of its own v
 // (and a) over the last ~1/derivative_noise_alpha distinct timestamps: |v| / σv is then how
 // far the current velocity stands out from its recent spread. One sample per distinct
-// timestamp, so a burst of trades in one millisecond does not shrink the spread.
+// timestamp, so a burst of trades in one millisecond does not shrink the spread. Until it
+// holds ⌈1/α⌉ samples the source reports no signal (its noise is not yet known).
 //
 // Time is the exchange timestamp in integer nanoseconds; internally seconds as a double
 // from the first accepted tick, exact for runs up to 104 days.
@@ -186,9 +187,15 @@ class CalculusEngine {
       fd_velocity_spread_.add(derivatives_.velocity());
       fd_acceleration_spread_.add(derivatives_.acceleration());
     }
+    // Until the spread has seen about one memory's worth of samples (1/α) it is no estimate
+    // of the noise (one sample gives 0, hence an infinite SNR); an infinite variance puts the
+    // source in the dead band with no confidence meanwhile.
+    const bool spread_ready = fd_velocity_spread_.count() >= spread_warmup_samples_;
+    constexpr double kUnknown = std::numeric_limits<double>::infinity();
     signals_[index(Source::tick_derivatives)] = evaluate_by_variance(
-        derivatives_.velocity(), derivatives_.acceleration(), fd_velocity_spread_.variance(),
-        fd_acceleration_spread_.variance(), params_.signal);
+        derivatives_.velocity(), derivatives_.acceleration(),
+        spread_ready ? fd_velocity_spread_.variance() : kUnknown,
+        spread_ready ? fd_acceleration_spread_.variance() : kUnknown, params_.signal);
     signals_[index(Source::tick_kalman)] = evaluate_kalman(tick_kalman_);
 
     ClosedBar bar;
@@ -281,6 +288,7 @@ class CalculusEngine {
   math::DerivativeEstimator derivatives_;
   math::EwMoments fd_velocity_spread_;
   math::EwMoments fd_acceleration_spread_;
+  std::uint64_t spread_warmup_samples_;  ///< ⌈1/derivative_noise_alpha⌉
   math::KinematicKalman tick_kalman_;
   math::KinematicKalman kalman_1s_;
   math::KinematicKalman kalman_1m_;
