@@ -1,12 +1,14 @@
 #include "capture.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <ostream>
 
 #include "atomic_output.hpp"
+#include "csv_field.hpp"
 #include "kinetic/feed/ws_capture.hpp"
 
 namespace kinetic::tools {
@@ -24,19 +26,10 @@ const char* side_name(Side side) {
   return "";
 }
 
-/// A text field as CSV: quoted only when it holds a separator, a quote or a line break.
-void write_field(std::ostream& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out << text;
-    return;
-  }
-  out << '"';
-  for (const char c : text) {
-    if (c == '"')
-      out << '"';
-    out << c;
-  }
-  out << '"';
+void append_integer(std::string& line, std::int64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  line.append(digits, end);
 }
 
 }  // namespace
@@ -45,18 +38,20 @@ CaptureTradesSummary write_capture_trades(feed::WsCaptureTradeReader& reader, st
   out << "timestamp,category,symbol,side,size,price,trade_id,recv_ts_ns\n";
   feed::CaptureTrade trade;
   CaptureTradesSummary summary;
+  std::string line;  // reused: no allocation per row once it has grown
   while (reader.next(trade)) {
-    out << trade.trade_time_ms << ',';
-    write_field(out, trade.category);
-    out << ',';
-    write_field(out, trade.symbol);
-    out << ',' << side_name(trade.side) << ',';
-    write_field(out, trade.qty_text);
-    out << ',';
-    write_field(out, trade.price_text);
-    out << ',';
-    write_field(out, trade.trade_id);
-    out << ',' << trade.recv_time_ns << '\n';
+    line.clear();
+    append_integer(line, trade.trade_time_ms);
+    for (const std::string_view field :
+         {trade.category, trade.symbol, std::string_view(side_name(trade.side)), trade.qty_text,
+          trade.price_text, trade.trade_id}) {
+      line.push_back(',');
+      append_csv_field(line, field);
+    }
+    line.push_back(',');
+    append_integer(line, trade.recv_time_ns);
+    line.push_back('\n');
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
     ++summary.trades;
   }
   summary.lines = reader.lines();

@@ -128,8 +128,8 @@ int run_demo(const DemoOptions& options) {
   std::printf("  wall time  %.3f s (%.0f ticks/s, including generation of the market)\n", seconds,
               static_cast<double>(s.ticks + params.warmup_ticks) / seconds);
   std::printf("  per-tick latency (%s; TSC-timed):\n",
-              pipelined ? "feed stamp to decision: ring hop, estimator, signal, venue"
-                        : "estimator, signal, venue");
+              pipelined ? "feed stamp to decision: ring hop, calculus engine, trading rule, venue"
+                        : "calculus engine, trading rule, venue");
   std::fputs(latency.to_text("ns").c_str(), stdout);
   return 0;
 }
@@ -147,7 +147,9 @@ int main(int argc, char** argv) {
   CLI::App* demo_cmd = app.add_subcommand(
       "demo",
       "Run the engine end to end on a seeded synthetic market (trending, mean-reverting and "
-      "jumpy regimes): every tick goes through the derivative signal into a simulated fill. "
+      "jumpy regimes): every tick goes through the calculus engine (derivatives, Kalman "
+      "filters, 6-case signals, coordinator, drift filter) and a simple trading rule into a "
+      "simulated fill. "
       "Prints ticks, signals, trades, P&L and per-tick latency percentiles.");
   demo_cmd->add_option("--seed", demo.seed,
                        "Seed of the synthetic market (default: [demo] seed, 42)");

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "atomic_output.hpp"
+#include "csv_field.hpp"
 #include "kinetic/core/config.hpp"
 #include "kinetic/core/math/derivatives.hpp"
 #include "kinetic/core/math/drift.hpp"
@@ -51,17 +52,7 @@ class LineWriter {
   // A field copied from the input, quoted only when CSV requires it.
   void text(std::string_view field) {
     separate();
-    if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-      line_.append(field);
-      return;
-    }
-    line_.push_back('"');
-    for (const char c : field) {
-      if (c == '"')
-        line_.push_back('"');
-      line_.push_back(c);
-    }
-    line_.push_back('"');
+    tools::append_csv_field(line_, field);
   }
 
   void word(std::string_view name) {
