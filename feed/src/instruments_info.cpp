@@ -1,0 +1,1 @@
+#include "kinetic/feed/instruments_info.hpp"
