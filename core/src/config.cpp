@@ -181,6 +181,7 @@ constexpr std::array<std::string_view, 2> kWebSocketPrefixes{"wss://", "ws://"};
 constexpr std::array<std::string_view, 2> kCategoryNames{"linear", "spot"};
 constexpr std::array<std::string_view, 2> kLayoutNames{"fused", "pipelined"};
 constexpr std::array<std::string_view, 2> kWaitNames{"busy_spin", "spin_then_yield"};
+constexpr std::array<std::string_view, 2> kFlaggedTickNames{"drop", "pass"};
 constexpr std::array<std::string_view, 6> kActionNames{"none", "strong_buy", "buy",
                                                        "hold", "sell",       "strong_sell"};
 constexpr std::array<std::string_view, 6> kLevelNames{"trace", "debug", "info",
@@ -189,6 +190,7 @@ static_assert(static_cast<int>(ExchangeConfig::Category::spot) == 1);
 static_assert(static_cast<int>(ThreadsConfig::Layout::pipelined) == 1);
 static_assert(static_cast<int>(WaitPolicy::spin_then_yield) == 1);
 static_assert(static_cast<int>(LogConfig::Level::off) == 5);
+static_assert(static_cast<int>(RiskConfig::FlaggedTicks::pass) == 1);
 static_assert(static_cast<int>(strategy::SignalAction::strong_buy) == 1);
 static_assert(static_cast<int>(strategy::SignalAction::hold) == 3);
 static_assert(static_cast<int>(strategy::SignalAction::strong_sell) == 5);
@@ -308,6 +310,44 @@ constexpr std::array kSchema{
                                           "largest leverage of the account"),
     kRisk.integer<&RiskConfig::max_open_positions>("max_open_positions", 1, 1000,
                                                    "most positions open at once"),
+    kRisk.integer<&RiskConfig::error_rate_min_orders>(
+        "error_rate_min_orders", 1, 100'000,
+        "orders sent within error_rate_window_s before max_error_rate can trip"),
+    kRisk.real<&RiskConfig::stop_sigma_k>("stop_sigma_k", open_closed(0, 100),
+                                          "stop distance, in standard deviations of price"),
+    kRisk.integer<&RiskConfig::volatility_window>(
+        "volatility_window", 2, 1024, "trades over which the standard deviation of price is taken"),
+    kRisk.real<&RiskConfig::max_symbol_exposure>("max_symbol_exposure", open_closed(0, 1000),
+                                                 "largest notional of one symbol / equity"),
+    kRisk.real<&RiskConfig::max_total_exposure>("max_total_exposure", open_closed(0, 1000),
+                                                "largest notional of all positions / equity"),
+    kRisk.real<&RiskConfig::max_correlation>(
+        "max_correlation", closed(0, 1),
+        "refuse a new position whose return correlation with an open one on the same side is "
+        "above this"),
+    kRisk.real<&RiskConfig::price_band>(
+        "price_band", open(0, 1),
+        "fat finger: largest distance of an order price from the last trade"),
+    kRisk.real<&RiskConfig::max_order_notional>("max_order_notional", above(0),
+                                                "largest notional of one order, quote currency"),
+    kRisk.integer<&RiskConfig::max_orders_per_second>("max_orders_per_second", 1, 100'000,
+                                                      "most orders sent in any one second"),
+    kRisk.integer<&RiskConfig::duplicate_window_ms>(
+        "duplicate_window_ms", 0, 3'600'000,
+        "an identical order within this many milliseconds is refused as a duplicate"),
+    kRisk.real<&RiskConfig::outlier_sigma>(
+        "outlier_sigma", above(0), "a trade price this many σ from its rolling mean is flagged"),
+    kRisk.real<&RiskConfig::volume_spike>(
+        "volume_spike", above(1), "a trade volume this many times its rolling average is flagged"),
+    kRisk.choice<&RiskConfig::flagged_ticks>(
+        "flagged_ticks", kFlaggedTickNames,
+        "drop = a flagged tick produces no order; pass = it may, with the flag kept"),
+    kRisk.real<&RiskConfig::prior_win_probability>(
+        "prior_win_probability", open(0, 1), "Kelly's win probability before trades are known"),
+    kRisk.real<&RiskConfig::prior_payoff>(
+        "prior_payoff", above(0), "Kelly's average win / average loss before trades are known"),
+    kRisk.integer<&RiskConfig::prior_trades>("prior_trades", 0, 1'000'000,
+                                             "weight of the Kelly prior, in trades"),
 
     kExchange.text<&ExchangeConfig::name>("name", "exchange venue", kExchangeNames),
     kExchange.text<&ExchangeConfig::rest_url>("rest_url", "REST API base URL", {}, kHttpPrefixes),

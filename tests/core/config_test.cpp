@@ -132,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 62U);
+  ASSERT_EQ(schema.size(), 78U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -500,6 +500,34 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
       {"KINETIC_RISK_MAX_LEVERAGE", "5", [](const Config& c) { return c.risk.max_leverage == 5; }},
       {"KINETIC_RISK_MAX_OPEN_POSITIONS", "7",
        [](const Config& c) { return c.risk.max_open_positions == 7; }},
+      {"KINETIC_RISK_ERROR_RATE_MIN_ORDERS", "5",
+       [](const Config& c) { return c.risk.error_rate_min_orders == 5; }},
+      {"KINETIC_RISK_STOP_SIGMA_K", "3", [](const Config& c) { return c.risk.stop_sigma_k == 3; }},
+      {"KINETIC_RISK_VOLATILITY_WINDOW", "100",
+       [](const Config& c) { return c.risk.volatility_window == 100; }},
+      {"KINETIC_RISK_MAX_SYMBOL_EXPOSURE", "2",
+       [](const Config& c) { return c.risk.max_symbol_exposure == 2; }},
+      {"KINETIC_RISK_MAX_TOTAL_EXPOSURE", "4",
+       [](const Config& c) { return c.risk.max_total_exposure == 4; }},
+      {"KINETIC_RISK_MAX_CORRELATION", "0.5",
+       [](const Config& c) { return c.risk.max_correlation == 0.5; }},
+      {"KINETIC_RISK_PRICE_BAND", "0.01",
+       [](const Config& c) { return c.risk.price_band == 0.01; }},
+      {"KINETIC_RISK_MAX_ORDER_NOTIONAL", "5000",
+       [](const Config& c) { return c.risk.max_order_notional == 5000; }},
+      {"KINETIC_RISK_MAX_ORDERS_PER_SECOND", "3",
+       [](const Config& c) { return c.risk.max_orders_per_second == 3; }},
+      {"KINETIC_RISK_DUPLICATE_WINDOW_MS", "100",
+       [](const Config& c) { return c.risk.duplicate_window_ms == 100; }},
+      {"KINETIC_RISK_OUTLIER_SIGMA", "4",
+       [](const Config& c) { return c.risk.outlier_sigma == 4; }},
+      {"KINETIC_RISK_VOLUME_SPIKE", "5", [](const Config& c) { return c.risk.volume_spike == 5; }},
+      {"KINETIC_RISK_FLAGGED_TICKS", "pass",
+       [](const Config& c) { return c.risk.flagged_ticks == RiskConfig::FlaggedTicks::pass; }},
+      {"KINETIC_RISK_PRIOR_WIN_PROBABILITY", "0.6",
+       [](const Config& c) { return c.risk.prior_win_probability == 0.6; }},
+      {"KINETIC_RISK_PRIOR_PAYOFF", "2", [](const Config& c) { return c.risk.prior_payoff == 2; }},
+      {"KINETIC_RISK_PRIOR_TRADES", "5", [](const Config& c) { return c.risk.prior_trades == 5; }},
       {"KINETIC_EXCHANGE_NAME", "bybit", [](const Config& c) { return c.exchange.name == "bybit"; },
        false},
       {"KINETIC_EXCHANGE_REST_URL", "http://127.0.0.1:1",

@@ -87,6 +87,24 @@ struct RiskConfig {
   std::int64_t connectivity_timeout_s = 60;  ///< kill switch: silence from the exchange
   double max_leverage = 10.0;
   std::int64_t max_open_positions = 3;
+  std::int64_t error_rate_min_orders = 10;  ///< orders in the window before the rate can trip
+  double stop_sigma_k = 2.0;                ///< stop distance in standard deviations of price
+  std::int64_t volatility_window = 300;     ///< trades in the σ of price behind the stop
+  double max_symbol_exposure = 3.0;         ///< notional of one symbol / equity
+  double max_total_exposure = 5.0;          ///< notional of all positions / equity
+  double max_correlation = 0.8;  ///< refuse a new position this correlated with an open one
+  double price_band = 0.05;      ///< fat finger: largest distance from the last trade, fraction
+  double max_order_notional = 1'000'000.0;  ///< largest notional of one order, quote currency
+  std::int64_t max_orders_per_second = 10;
+  std::int64_t duplicate_window_ms = 500;  ///< same order again within this is a duplicate
+  double outlier_sigma = 5.0;              ///< a price this many σ from its mean is flagged
+  double volume_spike = 3.0;               ///< a volume this many times its average is flagged
+  /// What a flagged tick does: drop = no order from it; pass = trade on it, flag kept.
+  enum class FlaggedTicks : std::uint8_t { drop, pass };
+  FlaggedTicks flagged_ticks = FlaggedTicks::drop;
+  double prior_win_probability = 0.55;  ///< Kelly's win probability before trades are known
+  double prior_payoff = 1.5;            ///< Kelly's average win / average loss before trades
+  std::int64_t prior_trades = 20;       ///< weight of the prior, in trades
 
   friend bool operator==(const RiskConfig&, const RiskConfig&) = default;
 };
