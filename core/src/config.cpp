@@ -344,8 +344,6 @@ constexpr std::array kSchema{
         "drop = a flagged tick produces no order; pass = it may, with the flag kept"),
     kRisk.real<&RiskConfig::prior_win_probability>(
         "prior_win_probability", open(0, 1), "Kelly's win probability before trades are known"),
-    kRisk.real<&RiskConfig::prior_payoff>(
-        "prior_payoff", above(0), "Kelly's average win / average loss before trades are known"),
     kRisk.integer<&RiskConfig::prior_trades>("prior_trades", 0, 1'000'000,
                                              "weight of the Kelly prior, in trades"),
 

@@ -132,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 78U);
+  ASSERT_EQ(schema.size(), 77U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -526,7 +526,6 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
        [](const Config& c) { return c.risk.flagged_ticks == RiskConfig::FlaggedTicks::pass; }},
       {"KINETIC_RISK_PRIOR_WIN_PROBABILITY", "0.6",
        [](const Config& c) { return c.risk.prior_win_probability == 0.6; }},
-      {"KINETIC_RISK_PRIOR_PAYOFF", "2", [](const Config& c) { return c.risk.prior_payoff == 2; }},
       {"KINETIC_RISK_PRIOR_TRADES", "5", [](const Config& c) { return c.risk.prior_trades == 5; }},
       {"KINETIC_EXCHANGE_NAME", "bybit", [](const Config& c) { return c.exchange.name == "bybit"; },
        false},

@@ -103,7 +103,6 @@ struct RiskConfig {
   enum class FlaggedTicks : std::uint8_t { drop, pass };
   FlaggedTicks flagged_ticks = FlaggedTicks::drop;
   double prior_win_probability = 0.55;  ///< Kelly's win probability before trades are known
-  double prior_payoff = 1.5;            ///< Kelly's average win / average loss before trades
   std::int64_t prior_trades = 20;       ///< weight of the prior, in trades
 
   friend bool operator==(const RiskConfig&, const RiskConfig&) = default;

@@ -39,6 +39,8 @@ enum class RejectReason : std::uint8_t {
   // Kill switch and data.
   halted,               ///< the kill switch is HALTED
   flagged_market_data,  ///< the tick that triggered the order failed data validation
+  no_volatility,        ///< the σ of price behind the stop is not known yet (window filling)
+  no_position,          ///< an exit for a symbol that has no position
 };
 
 [[nodiscard]] constexpr std::string_view to_string(RejectReason reason) noexcept {
@@ -89,6 +91,10 @@ enum class RejectReason : std::uint8_t {
       return "halted";
     case RejectReason::flagged_market_data:
       return "flagged_market_data";
+    case RejectReason::no_volatility:
+      return "no_volatility";
+    case RejectReason::no_position:
+      return "no_position";
   }
   return "unknown";
 }
