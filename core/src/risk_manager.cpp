@@ -11,7 +11,9 @@ namespace {
 
 /// A fraction as whole basis points (rounded to nearest; the configuration's fractions are
 /// given to far fewer digits than that).
-std::int64_t to_bps(double fraction) { return std::llround(fraction * 10'000.0); }
+std::int64_t to_bps(double fraction) {
+  return std::llround(fraction * 10'000.0);
+}
 
 }  // namespace
 
@@ -67,7 +69,8 @@ RiskManager::RiskManager(const RiskParams& params, std::span<const InstrumentRul
       portfolio_(params.portfolio),
       correlation_([&] {
         math::ReturnCorrelationParams correlation = params.correlation;
-        correlation.num_series = instruments.size() < kMaxSymbols ? instruments.size() : kMaxSymbols;
+        correlation.num_series =
+            instruments.size() < kMaxSymbols ? instruments.size() : kMaxSymbols;
         return correlation;
       }()),
       kill_switch_(params.kill_switch),
@@ -85,8 +88,7 @@ RiskManager::RiskManager(const RiskParams& params, std::span<const InstrumentRul
   kill_switch_.on_equity(now, equity);
 }
 
-TickVerdict RiskManager::on_trade(SymbolId symbol, Price price, Qty qty,
-                                  TimestampNs now) noexcept {
+TickVerdict RiskManager::on_trade(SymbolId symbol, Price price, Qty qty, TimestampNs now) noexcept {
   if (symbol >= kMaxSymbols || !symbols_[symbol].known)
     return TickVerdict{kTickInvalid, true};
   const TickVerdict verdict = validator_.validate(symbol, price, qty);
@@ -190,8 +192,7 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   order.reduce_only = false;
 
   const Price reference = proposal.type == OrderType::limit ? order.price : proposal.entry;
-  const RejectReason rules =
-      check_order(state.rules, order.side, order.type, reference, order.qty);
+  const RejectReason rules = check_order(state.rules, order.side, order.type, reference, order.qty);
   if (rules != RejectReason::none)
     return reject(rules);
   const RejectReason gate = pre_trade_.check(order, proposal.now, state.last_price, trading);
@@ -227,9 +228,8 @@ RiskDecision RiskManager::check_exit(SymbolId symbol, TimestampNs now) noexcept 
   order.qty = position.raw() > 0 ? position : Qty::from_raw(-position.raw());
   order.reduce_only = true;
   // Closing is allowed in every state (HALTED asks for it), so the gate sees REDUCING at worst.
-  const TradingState state = kill_switch_.state() == TradingState::active
-                                 ? TradingState::active
-                                 : TradingState::reducing;
+  const TradingState state =
+      kill_switch_.state() == TradingState::active ? TradingState::active : TradingState::reducing;
   const RejectReason gate = pre_trade_.check(order, now, symbols_[symbol].last_price, state);
   if (gate != RejectReason::none)
     return reject(gate);

@@ -332,9 +332,15 @@ TEST(PriceVolatility, ExactSmallCasesAndEdges) {
 
 TEST(PriceVolatility, FeedsTheStop) {
   PriceVolatility vol(4);
-  for (const char* p : {"100", "102", "104", "106"}) {
+  for (const char* p : {"100", "102", "104"}) {
     ASSERT_TRUE(vol.add(px(p)));
   }
+  // Three of four prices: σ is not known yet.
+  EXPECT_EQ(kinetic::risk::stop_price(Side::buy, px("104"), vol, 2.0).error(),
+            RejectReason::no_volatility);
+  ASSERT_TRUE(vol.add(px("106")));
+  EXPECT_EQ(kinetic::risk::stop_price(Side::buy, px("106"), vol, 2.0, px("0.01")).value(),
+            px("100.83"));
   // σ² = (9 + 1 + 1 + 9) / 3 = 20/3 → σ ≈ 2.5819889; 2σ ≈ 5.1639778.
   const auto stop = kinetic::risk::stop_price(Side::buy, px("106"), vol.sigma(), 2.0, px("0.01"));
   ASSERT_TRUE(stop.ok());
@@ -698,10 +704,10 @@ TEST(SizingProperty, AcceptedSizesKeepEveryRuleAndTheRiskLimit) {
     ASSERT_TRUE(d.qty.is_multiple_of(r.qty_step)) << i;
     ASSERT_GT(d.qty.raw(), 0);
     ASSERT_GE(d.qty, r.min_order_qty) << i;
-    const Qty max_qty = q.type == OrderType::market && r.max_market_order_qty.raw() > 0
-                            ? r.max_market_order_qty
-                            : r.max_order_qty;
-    ASSERT_LE(d.qty, max_qty) << i;
+    ASSERT_LE(d.qty, r.max_order_qty) << i;
+    if (q.type == OrderType::market && r.max_market_order_qty.raw() > 0) {
+      ASSERT_LE(d.qty, r.max_market_order_qty) << i;
+    }
     const Int128 notional_exact = Int128{q.entry.raw()} * d.qty.raw();  // × 1e16
     ASSERT_GE(notional_exact, Int128{r.min_notional.raw()} * 100'000'000) << i;
     ASSERT_EQ(d.notional, kinetic::notional(q.entry, d.qty).value());

@@ -105,8 +105,8 @@ class RiskManager {
 
   /// `instruments[i]` are the rules of symbol id i (at most kMaxSymbols). Preconditions:
   /// params.valid(), every rule valid(), equity > 0.
-  RiskManager(const RiskParams& params, std::span<const InstrumentRules> instruments,
-              Amount equity, TimestampNs now) noexcept;
+  RiskManager(const RiskParams& params, std::span<const InstrumentRules> instruments, Amount equity,
+              TimestampNs now) noexcept;
 
   /// A trade print: data validation, σ of price, last price, correlation input, and the
   /// kill switch's data clock. Returns the validator's verdict (drop it when `drop`).

@@ -323,6 +323,18 @@ class PriceVolatility {
   return stop;
 }
 
+/// The volatility stop from a PriceVolatility: no_volatility until its window is full (σ not
+/// known yet), then stop_price(side, entry, volatility.sigma(), k, tick).
+[[nodiscard]] inline Result<Price, RejectReason> stop_price(Side side, Price entry,
+                                                            const PriceVolatility& volatility,
+                                                            double k,
+                                                            Price tick = Price{}) noexcept {
+  if (!volatility.full()) {
+    return RejectReason::no_volatility;
+  }
+  return stop_price(side, entry, volatility.sigma(), k, tick);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reward / risk
 
@@ -376,7 +388,7 @@ struct SizeDecision {
   RejectReason reason = RejectReason::none;
   SizeBound bound = SizeBound::none;  ///< which limit decided an accepted size
   Qty qty{};                          ///< a multiple of qty_step, within the instrument's limits
-  Amount leverage{};            ///< smallest allowed leverage on the leverage_step grid that fits
+  Amount leverage{};            ///< smallest allowed leverage that fits (see size_order, step 4)
   Amount notional{};            ///< entry × qty, toward zero to 1e-8
   Amount risk_amount{};         ///< qty × |entry − stop|, rounded up to 1e-8
   Amount initial_margin{};      ///< notional / leverage, rounded up to 1e-8 (≤ available margin)
@@ -421,7 +433,7 @@ namespace sizing_detail {
 ///    with D = |entry − stop| and E = equity:
 ///      kelly          = fractional_kelly × E / D   (Kelly is a fraction of equity AT RISK)
 ///      risk_fraction  = risk_fraction × E × (confidence if scale_by_confidence) / D
-///      max_order_qty  = maxOrderQty, or maxMktOrderQty for a market order when set
+///      max_order_qty  = maxOrderQty; for a market order also maxMktOrderQty when set
 ///      margin         = available_margin × highest allowed leverage / entry
 ///    The smallest wins and names the bound (ties: the earlier in that order; kelly against
 ///    risk_fraction compares the two budgets before the division by D). It is then rounded
@@ -515,10 +527,12 @@ namespace sizing_detail {
   }
 
   // 2. Candidates.
-  const std::int64_t max_qty_raw =
-      request.type == OrderType::market && rules.max_market_order_qty.raw() > 0
-          ? rules.max_market_order_qty.raw()
-          : rules.max_order_qty.raw();
+  // A market order must keep under both maxima (as check_order in instrument.hpp checks).
+  const std::int64_t max_qty_raw = request.type == OrderType::market &&
+                                           rules.max_market_order_qty.raw() > 0 &&
+                                           rules.max_market_order_qty < rules.max_order_qty
+                                       ? rules.max_market_order_qty.raw()
+                                       : rules.max_order_qty.raw();
   const std::int64_t max_qty = round_down_raw(max_qty_raw, step);
 
   // Both budgets buy risk at the same distance, so the smaller budget is the smaller size.
