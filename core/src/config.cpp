@@ -393,8 +393,6 @@ constexpr std::array kSchema{
         "|combined signal score| at which the demo opens a position"),
     kDemo.real<&DemoConfig::min_confidence>("min_confidence", closed(0, 1),
                                             "combined signal confidence needed to open a position"),
-    kDemo.integer<&DemoConfig::order_qty_steps>("order_qty_steps", 1, 1'000'000,
-                                                "order size in quantity steps of 0.001"),
     kDemo.integer<&DemoConfig::taker_fee_ppm>("taker_fee_ppm", 0, 100'000,
                                               "taker fee of the paper venue, parts per million"),
 };

@@ -55,6 +55,9 @@ RiskParams risk_params(const Config& config) {
   params.pre_trade.duplicate_window_ns = risk.duplicate_window_ms * 1'000'000;
   params.validation.price_sigmas = risk.outlier_sigma;
   params.validation.volume_multiple = risk.volume_spike;
+  // A floor of 10 bp under σ: over the validator's short window a quiet market has a σ of a few
+  // ticks, and a 5σ rule without a floor flags every ordinary move out of the quiet.
+  params.validation.min_sigma_bps = 10.0;
   params.validation.policy = risk.flagged_ticks == RiskConfig::FlaggedTicks::drop
                                  ? FlaggedTickPolicy::drop
                                  : FlaggedTickPolicy::pass_with_flag;

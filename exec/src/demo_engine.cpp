@@ -1,12 +1,27 @@
 #include "kinetic/exec/demo_engine.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <thread>
 
 #include "kinetic/core/clock.hpp"
+#include "kinetic/core/config.hpp"
 
 namespace kinetic::exec {
+
+DemoParams demo_params(const Config& config) {
+  DemoParams params;
+  params.market.seed = config.demo.seed;
+  params.ticks = static_cast<std::uint64_t>(config.demo.ticks);
+  params.warmup_ticks = static_cast<std::uint64_t>(config.demo.warmup_ticks);
+  params.calculus = strategy::calculus_params(config);
+  params.entry_score = config.demo.entry_score;
+  params.min_confidence = config.demo.min_confidence;
+  params.risk = risk::risk_params(config);
+  params.venue.taker_fee_ppm = config.demo.taker_fee_ppm;
+  return params;
+}
 
 DemoEngine::DemoEngine(const DemoParams& params)
     : params_(params),
@@ -16,6 +31,20 @@ DemoEngine::DemoEngine(const DemoParams& params)
       latency_(std::make_unique<LatencyHistogram>()),
       ring_(std::make_unique<TickRing>()) {
   Clock::calibrate();
+  // The synthetic instrument: its own tick and step, Bybit's BTCUSDT limits otherwise.
+  std::memcpy(rules_.symbol, "BTCUSDT", 8);
+  rules_.tick_size = params.market.tick_size;
+  rules_.qty_step = params.market.qty_step;
+  rules_.min_order_qty = params.market.qty_step;
+  rules_.max_order_qty = Qty::from_units(1190);
+  rules_.max_market_order_qty = Qty::from_units(500);
+  rules_.min_notional = Amount::from_units(5);
+  rules_.min_leverage = Amount::from_units(1);
+  rules_.max_leverage = Amount::from_units(100);
+  rules_.leverage_step = Amount::from_raw(1'000'000);  // 0.01
+  risk_ = std::make_unique<risk::RiskManager>(params.risk,
+                                              std::span<const risk::InstrumentRules>(&rules_, 1),
+                                              params.initial_equity, params.market.start_exch_ts);
 }
 
 bool DemoEngine::step() noexcept {
@@ -28,8 +57,10 @@ bool DemoEngine::step() noexcept {
 
 void DemoEngine::consume(MarketEvent& event, std::uint64_t start_ticks) noexcept {
   if (warmup_done_ < params_.warmup_ticks) {
-    // Warm-up fills the engine and the caches, untimed and without trading.
+    // Warm-up fills the engine, the risk manager's windows and the caches, untimed and
+    // without trading.
     venue_.on_market(event);
+    (void)risk_->on_trade(event.symbol, event.trade.price, event.trade.qty, event.exch_ts);
     (void)engine_.update(event.exch_ts, event.trade.price.to_double());
     ++warmup_done_;
     return;
@@ -85,42 +116,97 @@ std::string DemoEngine::run_pipelined(const PipelineLayout& layout) {
   return feed_problems + problems;
 }
 
+Amount DemoEngine::account_equity() const noexcept {
+  return Amount::from_raw(params_.initial_equity.raw() + venue_.equity().raw());
+}
+
+void DemoEngine::send(const OrderIntent& order, TimestampNs now) noexcept {
+  risk_->on_order_sent(order, now);
+  const auto fill = venue_.execute(order, now);
+  if (!fill) {
+    ++rejected_;
+    risk_->on_order_rejected(now);
+    return;
+  }
+  risk_->on_fill(order.symbol, order.side, fill.value().qty, fill.value().price);
+}
+
 void DemoEngine::process(const MarketEvent& event) noexcept {
   venue_.on_market(event);
-  if (engine_.update(event.exch_ts, event.trade.price.to_double()) != strategy::CalculusError::ok)
+  const TimestampNs now = event.exch_ts;
+  const risk::TickVerdict verdict =
+      risk_->on_trade(event.symbol, event.trade.price, event.trade.qty, now);
+  risk_->on_timer(now);
+  // A flagged tick is real data (a large trade, a fast move): it still feeds the estimators,
+  // but under the drop policy it cannot trigger an entry (the risk manager refuses it with
+  // flagged_market_data). Only an invalid tick is dropped outright.
+  flagged_ticks_ += verdict.flagged() ? 1U : 0U;
+  if ((verdict.flags & risk::kTickInvalid) != 0)
     return;
+  if (engine_.update(now, event.trade.price.to_double()) != strategy::CalculusError::ok)
+    return;
+  risk_->on_equity(now, account_equity());
 
-  const strategy::CombinedSignal& signal = engine_.combined();
   const Qty position = venue_.position();
-  OrderIntent order{};
-  if (position == Qty{}) {
-    if (signal.confidence < params_.min_confidence || std::fabs(signal.score) < params_.entry_score)
+  const Price price = event.trade.price;
+  if (position != Qty{}) {
+    const bool long_position = position > Qty{};
+    const strategy::CombinedSignal& signal = engine_.combined();
+    const bool stopped = long_position ? price <= stop_ : price >= stop_;
+    const bool reached = long_position ? price >= target_ : price <= target_;
+    const bool turned = long_position ? signal.score < 0.0 : signal.score > 0.0;
+    const bool kill = risk_->kill_switch().take_actions().close_all;
+    if (!(stopped || reached || turned || kill))
       return;
-    const bool buy = signal.score > 0.0;
-    const math::AlignmentVerdict verdict =
-        engine_.entry_permitted(buy ? math::EntrySide::long_entry : math::EntrySide::short_entry);
-    if (verdict != math::AlignmentVerdict::permitted) {
-      ++vetoed_;
+    const risk::RiskDecision exit = risk_->check_exit(event.symbol, now);
+    if (!exit.accepted()) {
+      ++rejections_[static_cast<std::size_t>(exit.reason)];
       return;
     }
-    order.side = buy ? Side::buy : Side::sell;
-    order.qty = params_.order_qty;
-  } else {
-    const bool long_position = position > Qty{};
-    if (long_position ? signal.score >= 0.0 : signal.score <= 0.0)
-      return;
-    order.side = long_position ? Side::sell : Side::buy;
-    order.qty = long_position ? position : -position;
-    order.reduce_only = true;
+    ++signals_;
+    stops_ += stopped ? 1U : 0U;
+    targets_ += reached && !stopped ? 1U : 0U;
+    send(exit.order, now);
+    if (venue_.position() == Qty{}) {
+      const Amount equity = account_equity();
+      risk_->on_trade_closed(now, Amount::from_raw(equity.raw() - equity_at_entry_.raw()), equity);
+    }
+    return;
+  }
+
+  const strategy::CombinedSignal& signal = engine_.combined();
+  if (signal.confidence < params_.min_confidence || std::fabs(signal.score) < params_.entry_score)
+    return;
+  const bool buy = signal.score > 0.0;
+  const math::AlignmentVerdict drift =
+      engine_.entry_permitted(buy ? math::EntrySide::long_entry : math::EntrySide::short_entry);
+  if (drift != math::AlignmentVerdict::permitted) {
+    ++vetoed_;
+    return;
+  }
+  risk::EntryProposal proposal;
+  proposal.symbol = event.symbol;
+  proposal.side = buy ? Side::buy : Side::sell;
+  proposal.type = OrderType::market;
+  proposal.entry = price;
+  const auto target = Price::from_double(engine_.forecast().mean);
+  proposal.target = target ? target.value() : price;
+  proposal.confidence = signal.confidence;
+  proposal.now = now;
+  proposal.flagged_tick = verdict.flagged();
+  const risk::RiskDecision decision = risk_->check_entry(proposal);
+  if (!decision.accepted()) {
+    ++risk_rejected_;
+    ++rejections_[static_cast<std::size_t>(decision.reason)];
+    return;
   }
   ++signals_;
+  OrderIntent order = decision.order;
   order.created_ts = event.recv_ts;
-  order.client_order_id = next_order_id_++;
-  order.symbol = event.symbol;
-  order.type = OrderType::market;
-  order.tif = TimeInForce::ioc;
-  if (!venue_.execute(order, event.recv_ts))
-    ++rejected_;
+  stop_ = order.stop_loss;
+  target_ = order.take_profit;
+  equity_at_entry_ = account_equity();
+  send(order, now);
 }
 
 void DemoEngine::run() noexcept {
@@ -135,6 +221,13 @@ DemoSummary DemoEngine::summary() const noexcept {
   s.trades = venue_.fills();
   s.rejected = rejected_;
   s.vetoed = vetoed_;
+  s.risk_rejected = risk_rejected_;
+  s.flagged_ticks = flagged_ticks_;
+  s.stops = stops_;
+  s.targets = targets_;
+  s.rejections = rejections_;
+  s.trading_state = risk_->kill_switch().state();
+  s.kill_transitions = risk_->kill_switch().transitions().size();
   s.pnl = venue_.equity();
   s.fees = venue_.fees_paid();
   s.final_position = venue_.position();

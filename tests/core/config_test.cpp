@@ -132,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 77U);
+  ASSERT_EQ(schema.size(), 76U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -569,8 +569,6 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
        [](const Config& c) { return c.demo.entry_score == 0.5; }},
       {"KINETIC_DEMO_MIN_CONFIDENCE", "0",
        [](const Config& c) { return c.demo.min_confidence == 0; }},
-      {"KINETIC_DEMO_ORDER_QTY_STEPS", "3",
-       [](const Config& c) { return c.demo.order_qty_steps == 3; }},
       {"KINETIC_DEMO_TAKER_FEE_PPM", "200",
        [](const Config& c) { return c.demo.taker_fee_ppm == 200; }},
   };

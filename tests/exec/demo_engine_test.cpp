@@ -5,6 +5,7 @@
 #include <string>
 
 #include "alloc_counter.hpp"
+#include "kinetic/core/config.hpp"
 
 namespace kinetic::exec {
 namespace {
@@ -85,9 +86,13 @@ TEST(DemoEngine, SummaryIsConsistent) {
   EXPECT_EQ(engine.latency().count(), 50'000u);
   EXPECT_LE(s.trades + s.rejected, s.signals);
   EXPECT_GT(s.fees, Amount{});
-  // One order size, entries and exits alternate: never more than one lot open.
-  const Qty lot = DemoParams{}.order_qty;
-  EXPECT_TRUE(s.final_position == Qty{} || s.final_position == lot || s.final_position == -lot);
+  // Sizes come from the risk manager: always whole quantity steps of the market.
+  EXPECT_EQ(s.final_position.raw() % DemoParams{}.market.qty_step.raw(), 0);
+  // Every refusal is counted under its reason.
+  std::uint64_t refusals = 0;
+  for (auto n : s.rejections)
+    refusals += n;
+  EXPECT_GE(refusals, s.risk_rejected);
   std::uint64_t regime_ticks = 0;
   for (auto n : s.ticks_per_regime)
     regime_ticks += n;
@@ -97,6 +102,19 @@ TEST(DemoEngine, SummaryIsConsistent) {
   EXPECT_EQ(engine.calculus().ticks(), 51'000u);
   EXPECT_TRUE(engine.calculus().kalman(kinetic::strategy::Source::kalman_1m).initialised());
   EXPECT_GT(s.signals, 0u);
+}
+
+// The whole default run: the risk manager sizes every order, and the kill switch's daily-loss
+// stop latches HALTED once the fee-bound strategy has lost 8% (a behaviour of the default
+// configuration on seed 42, which the README's main command shows).
+TEST(DemoEngine, KillSwitchLatchesAndStopsNewEntries) {
+  DemoEngine engine(demo_params(default_config()));
+  engine.run();
+  const DemoSummary s = engine.summary();
+  EXPECT_EQ(s.trading_state, kinetic::risk::TradingState::halted);
+  EXPECT_GE(s.kill_transitions, 1u);
+  EXPECT_GT(s.rejections[static_cast<std::size_t>(kinetic::risk::RejectReason::halted)], 0u);
+  EXPECT_EQ(s.final_position, Qty{}) << "HALTED closes every position";
 }
 
 TEST(PaperVenue, RoundTripCostsTheSpreadAndTwoFeesExactly) {

@@ -47,19 +47,14 @@ kinetic::Config load(const std::string& config_file) {
 
 int run_demo(const DemoOptions& options) {
   const kinetic::Config config = load(options.config_file);
-  kinetic::exec::DemoParams params;
-  params.market.seed = options.seed.value_or(config.demo.seed);
-  const std::int64_t ticks = options.ticks.value_or(config.demo.ticks);
-  if (ticks <= 0)
-    throw CLI::ValidationError("--ticks", "must be positive");
-  params.ticks = static_cast<std::uint64_t>(ticks);
-  params.warmup_ticks = static_cast<std::uint64_t>(config.demo.warmup_ticks);
-  params.calculus = kinetic::strategy::calculus_params(config);
-  params.entry_score = config.demo.entry_score;
-  params.min_confidence = config.demo.min_confidence;
-  params.order_qty =
-      kinetic::Qty::from_raw(params.market.qty_step.raw() * config.demo.order_qty_steps);
-  params.venue.taker_fee_ppm = config.demo.taker_fee_ppm;
+  kinetic::exec::DemoParams params = kinetic::exec::demo_params(config);
+  if (options.seed)
+    params.market.seed = *options.seed;
+  if (options.ticks) {
+    if (*options.ticks <= 0)
+      throw CLI::ValidationError("--ticks", "must be positive");
+    params.ticks = static_cast<std::uint64_t>(*options.ticks);
+  }
 
   const bool pipelined = options.layout.empty()
                              ? config.threads.layout == kinetic::ThreadsConfig::Layout::pipelined
@@ -93,7 +88,7 @@ int run_demo(const DemoOptions& options) {
   if (options.json) {
     std::printf(
         "{\"layout\":\"%s\",\"seed\":%llu,\"ticks\":%llu,\"warmup_ticks\":%llu,\"signals\":%llu,"
-        "\"trades\":%llu,"
+        "\"risk_rejected\":%llu,\"kill_state\":\"%s\",\"trades\":%llu,"
         "\"rejected\":%llu,\"pnl\":\"%s\",\"fees\":\"%s\",\"position\":\"%s\",\"last_price\":\"%"
         "s\","
         "\"regime_ticks\":{\"trending\":%llu,\"mean_reverting\":%llu,\"jumpy\":%llu},"
@@ -101,10 +96,12 @@ int run_demo(const DemoOptions& options) {
         pipelined ? "pipelined" : "fused", static_cast<unsigned long long>(params.market.seed),
         static_cast<unsigned long long>(s.ticks),
         static_cast<unsigned long long>(params.warmup_ticks),
-        static_cast<unsigned long long>(s.signals), static_cast<unsigned long long>(s.trades),
-        static_cast<unsigned long long>(s.rejected), fmt(s.pnl).c_str(), fmt(s.fees).c_str(),
-        fmt(s.final_position).c_str(), fmt(s.last_price).c_str(),
-        static_cast<unsigned long long>(s.ticks_per_regime[0]),
+        static_cast<unsigned long long>(s.signals),
+        static_cast<unsigned long long>(s.risk_rejected),
+        std::string(kinetic::risk::to_string(s.trading_state)).c_str(),
+        static_cast<unsigned long long>(s.trades), static_cast<unsigned long long>(s.rejected),
+        fmt(s.pnl).c_str(), fmt(s.fees).c_str(), fmt(s.final_position).c_str(),
+        fmt(s.last_price).c_str(), static_cast<unsigned long long>(s.ticks_per_regime[0]),
         static_cast<unsigned long long>(s.ticks_per_regime[1]),
         static_cast<unsigned long long>(s.ticks_per_regime[2]), seconds, latency.to_json().c_str());
     return 0;
@@ -118,7 +115,34 @@ int run_demo(const DemoOptions& options) {
               static_cast<unsigned long long>(s.ticks_per_regime[0]),
               static_cast<unsigned long long>(s.ticks_per_regime[1]),
               static_cast<unsigned long long>(s.ticks_per_regime[2]));
-  std::printf("  signals    %llu\n", static_cast<unsigned long long>(s.signals));
+  std::printf(
+      "  orders     %llu sent; entries refused: %llu by the risk manager, %llu by the "
+      "drift filter; %llu ticks flagged by data validation\n",
+      static_cast<unsigned long long>(s.signals), static_cast<unsigned long long>(s.risk_rejected),
+      static_cast<unsigned long long>(s.vetoed), static_cast<unsigned long long>(s.flagged_ticks));
+  std::printf("  exits      %llu at the stop, %llu at the target, the rest on the signal\n",
+              static_cast<unsigned long long>(s.stops), static_cast<unsigned long long>(s.targets));
+  std::string refusals;
+  for (std::size_t i = 0; i < s.rejections.size(); ++i) {
+    if (s.rejections[i] == 0)
+      continue;
+    refusals += refusals.empty() ? "" : ", ";
+    refusals += std::string(kinetic::risk::to_string(static_cast<kinetic::risk::RejectReason>(i)));
+    refusals += " " + std::to_string(s.rejections[i]);
+  }
+  std::printf("  refusals   %s\n", refusals.empty() ? "none" : refusals.c_str());
+  const kinetic::risk::KillSwitch& kill = engine.risk_manager().kill_switch();
+  std::printf("  kill       %s", std::string(kinetic::risk::to_string(s.trading_state)).c_str());
+  const auto transitions = kill.transitions();
+  for (std::size_t i = 0; i < transitions.size(); ++i) {
+    const kinetic::risk::KillTransition& t = transitions[i];
+    std::printf("%s%s → %s (%s %.4g > %.4g at +%.1f s)", i == 0 ? ": " : "; ",
+                std::string(kinetic::risk::to_string(t.from)).c_str(),
+                std::string(kinetic::risk::to_string(t.to)).c_str(),
+                std::string(kinetic::risk::to_string(t.trigger)).c_str(), t.value, t.threshold,
+                static_cast<double>(t.time - params.market.start_exch_ts) * 1e-9);
+  }
+  std::printf("\n");
   std::printf("  trades     %llu filled, %llu refused\n", static_cast<unsigned long long>(s.trades),
               static_cast<unsigned long long>(s.rejected));
   std::printf("  position   %s at last price %s\n", fmt(s.final_position).c_str(),
@@ -128,8 +152,8 @@ int run_demo(const DemoOptions& options) {
   std::printf("  wall time  %.3f s (%.0f ticks/s, including generation of the market)\n", seconds,
               static_cast<double>(s.ticks + params.warmup_ticks) / seconds);
   std::printf("  per-tick latency (%s; TSC-timed):\n",
-              pipelined ? "feed stamp to decision: ring hop, calculus engine, trading rule, venue"
-                        : "calculus engine, trading rule, venue");
+              pipelined ? "feed stamp to decision: ring hop, calculus engine, risk manager, venue"
+                        : "calculus engine, risk manager, venue");
   std::fputs(latency.to_text("ns").c_str(), stdout);
   return 0;
 }

@@ -157,11 +157,10 @@ struct LogConfig {
 struct DemoConfig {
   std::uint64_t seed = 42;  ///< at most 2^63 - 1 from a file (TOML integers are signed)
   std::int64_t ticks = 200000;
-  std::int64_t warmup_ticks = 2000;   ///< ticks that only feed the engine, untimed
-  double entry_score = 0.75;          ///< |combined score| that opens a position, (0, 1]
-  double min_confidence = 0.2;        ///< combined confidence needed to open, [0, 1]
-  std::int64_t order_qty_steps = 10;  ///< order size in quantity steps of 0.001
-  std::int64_t taker_fee_ppm = 550;   ///< taker fee of the paper venue, parts per million
+  std::int64_t warmup_ticks = 2000;  ///< ticks that only feed the engine, untimed
+  double entry_score = 0.75;         ///< |combined score| that opens a position, (0, 1]
+  double min_confidence = 0.2;       ///< combined confidence needed to open, [0, 1]
+  std::int64_t taker_fee_ppm = 550;  ///< taker fee of the paper venue, parts per million
 
   friend bool operator==(const DemoConfig&, const DemoConfig&) = default;
 };

@@ -4,12 +4,15 @@
 // simple trading rule and the paper venue, on one thread (the `fused` layout) or two (the
 // `pipelined` one), and the processing time of every tick goes into a latency histogram.
 //
-// The trading rule: flat, open a position on the side of the combined signal when
+// The trading rule: flat, propose a position on the side of the combined signal when
 // |score| ≥ entry_score, its confidence ≥ min_confidence, and no significant drift opposes
-// it; in a position, close it when the combined score turns against it (< 0 for a long,
-// > 0 for a short). Later work puts the risk manager and the simulated exchange in
-// place of the fixed size and the paper venue; the shape — construct everything up front,
-// then step() without allocating — stays.
+// it; the risk manager sizes it (volatility stop, Kelly and the 2% risk limit, the Taylor
+// forecast as the target, exchange rounding) or refuses it with a reason. In a position,
+// close it at its stop or target, or when the combined score turns against it (< 0 for a
+// long, > 0 for a short), or when the kill switch asks for it. Every tick also goes through
+// the risk manager's data validation and kill switch (drawdown, daily loss, trade loss,
+// stale data). The shape — construct everything up front, then step() without allocating —
+// stays when the simulated exchange replaces the paper venue.
 
 #include <array>
 #include <cstdint>
@@ -17,11 +20,16 @@
 #include <string>
 
 #include "kinetic/core/latency_histogram.hpp"
+#include "kinetic/core/risk/risk_manager.hpp"
 #include "kinetic/core/spsc_ring.hpp"
 #include "kinetic/core/strategy/calculus_engine.hpp"
 #include "kinetic/core/thread.hpp"
 #include "kinetic/exec/paper_venue.hpp"
 #include "kinetic/feed/synthetic_market.hpp"
+
+namespace kinetic {
+struct Config;
+}
 
 namespace kinetic::exec {
 
@@ -30,16 +38,29 @@ struct DemoParams {
   std::uint64_t ticks = 200'000;
   std::uint64_t warmup_ticks = 2'000;  ///< ticks that only feed the engine, untimed
   strategy::CalculusParams calculus{};
-  double entry_score = 0.75;                 ///< |combined score| that opens a position
-  double min_confidence = 0.2;               ///< combined confidence needed to open
-  Qty order_qty = Qty::from_raw(1'000'000);  ///< 0.01
+  double entry_score = 0.75;    ///< |combined score| that opens a position
+  double min_confidence = 0.2;  ///< combined confidence needed to open
+  risk::RiskParams risk{};
+  Amount initial_equity = Amount::from_units(10'000);  ///< the account the risk manager sizes for
   PaperVenueParams venue{};
 };
 
+/// The demo's parameters from the configuration: [demo] for the market and the trading rule,
+/// [strategy] and [kalman] for the calculus engine, [risk] for the risk manager. Start-up only.
+[[nodiscard]] DemoParams demo_params(const Config& config);
+
 struct DemoSummary {
   std::uint64_t ticks = 0;
-  std::uint64_t signals = 0;   ///< orders the trading rule decided to send
-  std::uint64_t vetoed = 0;    ///< entries the drift filter refused
+  std::uint64_t signals = 0;        ///< orders the trading rule decided to send
+  std::uint64_t vetoed = 0;         ///< entries the drift filter refused
+  std::uint64_t risk_rejected = 0;  ///< entries the risk manager refused
+  std::uint64_t flagged_ticks = 0;  ///< ticks the data validation flagged
+  std::uint64_t stops = 0;          ///< positions closed at their stop
+  std::uint64_t targets = 0;        ///< positions closed at their target
+  /// Refusals by risk::RejectReason (index = the enum's value).
+  std::array<std::uint64_t, 32> rejections{};
+  risk::TradingState trading_state = risk::TradingState::active;
+  std::size_t kill_transitions = 0;
   std::uint64_t trades = 0;    ///< fills
   std::uint64_t rejected = 0;  ///< orders the venue refused
   Amount pnl{};                ///< equity at the last price, after fees
@@ -79,11 +100,15 @@ class DemoEngine {
   [[nodiscard]] const LatencyHistogram& latency() const noexcept { return *latency_; }
   [[nodiscard]] std::uint64_t ticks_done() const noexcept { return ticks_done_; }
   [[nodiscard]] const strategy::CalculusEngine& calculus() const noexcept { return engine_; }
+  [[nodiscard]] const risk::RiskManager& risk_manager() const noexcept { return *risk_; }
 
  private:
   /// Warm-up or timed processing of one tick stamped at `start_ticks`.
   void consume(MarketEvent& event, std::uint64_t start_ticks) noexcept;
   void process(const MarketEvent& event) noexcept;
+  /// Sends `order` to the venue and tells the risk manager what happened.
+  void send(const OrderIntent& order, TimestampNs now) noexcept;
+  [[nodiscard]] Amount account_equity() const noexcept;
   [[nodiscard]] std::uint64_t total_ticks() const noexcept {
     return params_.warmup_ticks + params_.ticks;
   }
@@ -94,6 +119,11 @@ class DemoEngine {
   feed::SyntheticMarket market_;
   strategy::CalculusEngine engine_;
   PaperVenue venue_;
+  std::unique_ptr<risk::RiskManager> risk_;  // large fixed state: on the heap, made once
+  risk::InstrumentRules rules_{};
+  Price stop_{};    // of the open position
+  Price target_{};  // of the open position
+  Amount equity_at_entry_{};
   std::unique_ptr<LatencyHistogram> latency_;  // tens of KB: on the heap, made once
   std::unique_ptr<TickRing> ring_;             // 256 KiB, for the pipelined layout
   std::uint64_t warmup_done_ = 0;
@@ -101,7 +131,11 @@ class DemoEngine {
   std::uint64_t signals_ = 0;
   std::uint64_t rejected_ = 0;
   std::uint64_t vetoed_ = 0;
-  std::uint64_t next_order_id_ = 1;
+  std::uint64_t risk_rejected_ = 0;
+  std::uint64_t flagged_ticks_ = 0;
+  std::uint64_t stops_ = 0;
+  std::uint64_t targets_ = 0;
+  std::array<std::uint64_t, 32> rejections_{};
 };
 
 }  // namespace kinetic::exec
