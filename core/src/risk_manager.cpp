@@ -112,10 +112,11 @@ void RiskManager::on_timer(TimestampNs now) noexcept {
 }
 
 Amount RiskManager::free_margin() const noexcept {
-  const double used = portfolio_.total_exposure().to_double() / params_.sizing.max_leverage;
-  const double free = equity_.to_double() - used;
-  const auto margin = Amount::from_double(free > 0.0 ? free : 0.0);
-  return margin ? margin.value() : Amount{};
+  // Nearest raw unit; the exchange's margin check is exact, this one only has to be close.
+  const double used =
+      static_cast<double>(portfolio_.total_exposure().raw()) / params_.sizing.max_leverage;
+  const double free = static_cast<double>(equity_.raw()) - used;
+  return Amount::from_raw(free > 0.0 ? std::llround(free) : 0);
 }
 
 RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {

@@ -296,10 +296,13 @@ class PriceVolatility {
       !sizing_detail::is_finite(sigma) || !sizing_detail::is_finite(k) || sigma < 0.0 || k < 0.0) {
     return RejectReason::invalid_input;
   }
-  const auto distance = Price::from_double(k * sigma);
-  if (!distance.ok()) {
+  // k σ to the nearest 1e-8 (llround, not the general decimal conversion: this runs on every
+  // entry and the nearest raw unit is all the stop needs).
+  const double distance_raw = k * sigma * static_cast<double>(Price::kScale);
+  if (!(distance_raw < 9.2e18)) {
     return RejectReason::invalid_input;
   }
+  const Result<Price, RejectReason> distance = Price::from_raw(std::llround(distance_raw));
   if (distance.value().raw() <= 0) {
     return RejectReason::invalid_stop;
   }
@@ -497,10 +500,9 @@ namespace sizing_detail {
   // min_leverage + k × leverage_step, or max_leverage itself; here also ≤ params.max_leverage.
   const std::int64_t lev_step = rules.leverage_step.raw();
   const std::int64_t lev_low = rules.min_leverage.raw();
-  const auto param_max_lev = Amount::from_double(params.max_leverage);
-  if (!param_max_lev.ok()) {
-    return reject(RejectReason::invalid_input, kelly);
-  }
+  // params.max_leverage to the nearest 1e-8 (valid() keeps it finite and ≥ 1).
+  const Result<Amount, RejectReason> param_max_lev =
+      Amount::from_raw(std::llround(params.max_leverage * static_cast<double>(Amount::kScale)));
   const std::int64_t lev_high =
       rules.max_leverage <= param_max_lev.value()
           ? rules.max_leverage.raw()
