@@ -191,8 +191,7 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   order.qty = qty;
   order.stop_loss = stop.value();
   // The take-profit on the tick, toward the entry: never promises more than the forecast.
-  order.take_profit = round_limit_price(
-      state.rules, proposal.side == Side::buy ? Side::buy : Side::sell, proposal.target);
+  order.take_profit = round_limit_price(state.rules, proposal.side, proposal.target);
   order.reduce_only = false;
 
   const Price reference = proposal.type == OrderType::limit ? order.price : proposal.entry;

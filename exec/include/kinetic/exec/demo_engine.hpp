@@ -58,7 +58,7 @@ struct DemoSummary {
   std::uint64_t stops = 0;          ///< positions closed at their stop
   std::uint64_t targets = 0;        ///< positions closed at their target
   /// Refusals by risk::RejectReason (index = the enum's value).
-  std::array<std::uint64_t, 32> rejections{};
+  std::array<std::uint64_t, risk::kRejectReasonCount> rejections{};
   risk::TradingState trading_state = risk::TradingState::active;
   std::size_t kill_transitions = 0;
   std::uint64_t trades = 0;    ///< fills
@@ -135,7 +135,7 @@ class DemoEngine {
   std::uint64_t flagged_ticks_ = 0;
   std::uint64_t stops_ = 0;
   std::uint64_t targets_ = 0;
-  std::array<std::uint64_t, 32> rejections_{};
+  std::array<std::uint64_t, risk::kRejectReasonCount> rejections_{};
 };
 
 }  // namespace kinetic::exec

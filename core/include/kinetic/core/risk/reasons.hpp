@@ -4,6 +4,7 @@
 // rejection anywhere carries one reason code the engine, the logs and `kinetic quant size`
 // all understand.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -42,6 +43,10 @@ enum class RejectReason : std::uint8_t {
   no_volatility,        ///< the σ of price behind the stop is not known yet (window filling)
   no_position,          ///< an exit for a symbol that has no position
 };
+
+/// One past the largest RejectReason: the size of a table indexed by reason.
+inline constexpr std::size_t kRejectReasonCount =
+    static_cast<std::size_t>(RejectReason::no_position) + 1;
 
 [[nodiscard]] constexpr std::string_view to_string(RejectReason reason) noexcept {
   switch (reason) {
