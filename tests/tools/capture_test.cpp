@@ -1,19 +1,26 @@
 // Tests of `kinetic capture trades`: the CSV it writes from the real Bybit capture reads back
 // through the price CSV reader with the trades' exact times and prices, and --out is
-// all-or-nothing.
+// all-or-nothing. Tests of `kinetic capture instruments`: the recorded instruments-info
+// responses come out byte for byte and feed `kinetic quant size`.
 #include "capture.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "atomic_output.hpp"
+#include "kinetic/core/config.hpp"
+#include "kinetic/feed/instruments_info.hpp"
 #include "kinetic/feed/price_csv.hpp"
 #include "kinetic/feed/ws_capture.hpp"
+#include "quant.hpp"
 
 namespace kinetic::tools {
 namespace {
@@ -95,6 +102,213 @@ TEST(AtomicOutputFileTest, CommitRenamesAndAbandonLeavesNothing) {
   EXPECT_EQ(line, "whole");
   EXPECT_THROW(AtomicOutputFile((dir / "missing" / "x.csv").string()), std::runtime_error);
   std::filesystem::remove_all(dir);
+}
+
+// --- capture instruments ------------------------------------------------------------------
+
+std::string read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A private directory, removed at the end of the test.
+class CaptureInstrumentsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           ("capture_instruments_" + std::to_string(::getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CaptureInstrumentsTest, RealCaptureHoldsOneLinearAndOneSpotResponse) {
+  if (!have_capture())
+    GTEST_SKIP() << kCapture << " not present";
+  feed::CaptureLineSource source = feed::CaptureLineSource::open_file(kCapture);
+  const CapturedInstrumentsScan scan = scan_capture_instruments(source, "");
+  EXPECT_EQ(scan.http_records, 2U);  // the capture README
+  EXPECT_EQ(scan.malformed_http_records, 0U);
+  ASSERT_EQ(scan.responses.size(), 2U);
+  EXPECT_EQ(scan.responses[0].line, 2U);
+  EXPECT_EQ(scan.responses[0].category, "linear");
+  EXPECT_NE(scan.responses[0].url.find("category=linear"), std::string::npos);
+  EXPECT_EQ(scan.responses[1].line, 3U);
+  EXPECT_EQ(scan.responses[1].category, "spot");
+  // 800 linear and 557 spot entries in the responses; those with 1e-9 ticks or the like are
+  // skipped, not fatal.
+  const feed::InstrumentsInfo linear =
+      feed::parse_instruments_info(scan.responses[0].body, feed::UnrepresentablePolicy::skip);
+  EXPECT_EQ(linear.rules.size() + linear.skipped.size(), 800U);
+  const feed::InstrumentsInfo spot =
+      feed::parse_instruments_info(scan.responses[1].body, feed::UnrepresentablePolicy::skip);
+  EXPECT_EQ(spot.rules.size() + spot.skipped.size(), 557U);
+  const risk::InstrumentRules* btc = feed::find(linear.rules, "BTCUSDT");
+  ASSERT_NE(btc, nullptr);
+  EXPECT_EQ(btc->qty_step, Qty::parse("0.001").value());
+  EXPECT_EQ(btc->max_market_order_qty, Qty::parse("150").value());
+
+  feed::CaptureLineSource again = feed::CaptureLineSource::open_file(kCapture);
+  const CapturedInstrumentsScan spot_only = scan_capture_instruments(again, "spot");
+  ASSERT_EQ(spot_only.responses.size(), 1U);
+  EXPECT_EQ(spot_only.responses[0].body, scan.responses[1].body);
+  EXPECT_EQ(spot_only.other_categories, std::vector<std::string>{"linear"});
+}
+
+TEST_F(CaptureInstrumentsTest, LinearResponseFeedsQuantSizeForBtc) {
+  if (!have_capture())
+    GTEST_SKIP() << kCapture << " not present";
+  const std::string linear = path("linear.json");
+  EXPECT_EQ(run_capture_instruments({kCapture, "linear", linear}), 0);
+  EXPECT_FALSE(std::filesystem::exists(linear + ".tmp"));
+  feed::CaptureLineSource source = feed::CaptureLineSource::open_file(kCapture);
+  const CapturedInstrumentsScan scan = scan_capture_instruments(source, "linear");
+  ASSERT_EQ(scan.responses.size(), 1U);
+  EXPECT_EQ(read_whole(linear), scan.responses[0].body + "\n") << "byte for byte";
+
+  quant::QuantOptions options;
+  options.command = quant::QuantCommand::size;
+  quant::SizeOptions& size = options.size;
+  size.instruments = linear;
+  size.symbol = "BTCUSDT";
+  size.equity = "10000";
+  size.entry = "65000";
+  size.stop = "64870";
+  size.target = "65260";
+  size.confidence = 1.0;
+  size.win_probability = 0.6;
+  size.avg_win = 0.01;
+  size.avg_loss = 0.01;
+  std::ostringstream out;
+  EXPECT_EQ(quant::run_quant_size(options, Config{}, out), 0);
+  // The exchange's real BTCUSDT rules (qtyStep 0.001, leverage 1..100 by 0.01) give the same
+  // answer as the documentation's example: 2 % of 10000 over a 130 stop.
+  EXPECT_EQ(out.str(),
+            "{\"qty\": \"1.538\", \"leverage\": \"10\", \"notional\": \"99970\", "
+            "\"risk_amount\": \"199.94\", \"bound_by\": \"risk_fraction\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+
+  // A market order for 2000 BTC of risk budget stops at the real maxMktOrderQty, 150.
+  size.equity = "20000000";
+  size.type = OrderType::market;
+  std::ostringstream market;
+  EXPECT_EQ(quant::run_quant_size(options, Config{}, market), 0);
+  EXPECT_EQ(market.str().rfind("{\"qty\": \"150\", ", 0), 0U) << market.str();
+  EXPECT_NE(market.str().find("\"bound_by\": \"max_order_qty\""), std::string::npos);
+}
+
+TEST_F(CaptureInstrumentsTest, TwoCategoriesWithoutChoiceIsAnErrorAndWritesNothing) {
+  if (!have_capture())
+    GTEST_SKIP() << kCapture << " not present";
+  const std::string out = path("x.json");
+  try {
+    (void)run_capture_instruments({kCapture, "", out});
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              kCapture +
+                  ": 2 instruments-info responses (linear at line 2, spot at line 3): choose "
+                  "one with --category");
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+}
+
+// Hand-written capture lines: keys in any order, escapes in data, http records that are not
+// instruments-info, broken records, and a frame that merely mentions "http".
+const char* const kSyntheticCapture =
+    R"({"t":"header","conn":"x","ts":1.0,"format":2})"
+    "\n"
+    R"({"data":"{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"spot\",\"list\":[]}}","ts":2.5,"url":"https://api.bybit.com/v5/market/instruments-info?category=spot","t":"http","conn":"h"})"
+    "\n"
+    R"({"t":"http","conn":"h","ts":3.0,"url":"https://api.bybit.com/v5/market/tickers?category=linear","data":"{}"})"
+    "\n"
+    R"({"t":"http","conn":"h","ts":3.5,"url":5,"data":"{}"})"
+    "\n"
+    R"({"t":"http","conn":"h","ts":4.0,"url":"https://api.bybit.com/v5/market/instruments-info?status=Trading&category=linear","data":"{\"retCode\":0,\"result\":{\"list\":[]}}"})"
+    "\n"
+    R"({"t":"send","conn":"w","ts":5.0,"data":"{}","via":"http"})"
+    "\n"
+    R"({"t":"http", truncated)"
+    "\n";
+
+TEST_F(CaptureInstrumentsTest, ScanReadsHttpRecordsInAnyKeyOrderAndCountsBrokenOnes) {
+  feed::CaptureLineSource source = feed::CaptureLineSource::from_memory(kSyntheticCapture);
+  const CapturedInstrumentsScan scan = scan_capture_instruments(source, "");
+  EXPECT_EQ(scan.http_records, 3U);            // spot, tickers, linear
+  EXPECT_EQ(scan.malformed_http_records, 2U);  // url not a string; truncated JSON
+  ASSERT_EQ(scan.responses.size(), 2U);
+  EXPECT_EQ(scan.responses[0].line, 2U);
+  EXPECT_EQ(scan.responses[0].category, "spot");
+  EXPECT_EQ(scan.responses[0].body,
+            R"({"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[]}})");
+  EXPECT_EQ(scan.responses[1].line, 5U);
+  EXPECT_EQ(scan.responses[1].category, "linear") << "from the url when result has none";
+
+  feed::CaptureLineSource linear_source = feed::CaptureLineSource::from_memory(kSyntheticCapture);
+  const CapturedInstrumentsScan linear = scan_capture_instruments(linear_source, "linear");
+  ASSERT_EQ(linear.responses.size(), 1U);
+  EXPECT_EQ(linear.responses[0].line, 5U);
+  EXPECT_EQ(linear.other_categories, std::vector<std::string>{"spot"});
+}
+
+TEST_F(CaptureInstrumentsTest, UnusableResponseIsRefusedBeforeWriting) {
+  const std::string capture = path("capture.jsonl");
+  std::ofstream(capture)
+      << R"({"t":"http","conn":"h","ts":1.0,"url":"https://api.bybit.com/v5/market/instruments-info?category=linear","data":"{\"retCode\":10001,\"retMsg\":\"params error\",\"result\":{}}"})"
+      << "\n";
+  const std::string out = path("linear.json");
+  try {
+    (void)run_capture_instruments({capture, "linear", out});
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& error) {
+    const std::string what = error.what();
+    EXPECT_EQ(what.rfind(capture + ": line 1: ", 0), 0U) << what;
+    EXPECT_NE(what.find("10001"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+
+  try {
+    (void)run_capture_instruments({capture, "spot", out});
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              capture +
+                  ": no instruments-info response of category spot (1 http records, 0 "
+                  "malformed; categories present: linear)");
+  }
+}
+
+TEST(CaptureCli, InstrumentsSubcommandParses) {
+  if (!have_capture())
+    GTEST_SKIP() << kCapture << " not present";  // the positional must be an existing file
+  CLI::App app;
+  CaptureTradesOptions trades;
+  CaptureInstrumentsOptions instruments;
+  const CaptureCommands commands = add_capture_commands(app, trades, instruments);
+  std::vector<std::string> args{"capture", "instruments", kCapture,     "--category",
+                                "linear",  "--out",       "linear.json"};
+  std::reverse(args.begin(), args.end());
+  app.parse(args);
+  EXPECT_TRUE(commands.instruments->parsed());
+  EXPECT_FALSE(commands.trades->parsed());
+  EXPECT_EQ(instruments.file, kCapture);
+  EXPECT_EQ(instruments.category, "linear");
+  EXPECT_EQ(instruments.out, "linear.json");
+
+  CLI::App bad;
+  CaptureTradesOptions trades2;
+  CaptureInstrumentsOptions instruments2;
+  (void)add_capture_commands(bad, trades2, instruments2);
+  std::vector<std::string> inverse{"capture", "instruments", kCapture, "--category", "option"};
+  std::reverse(inverse.begin(), inverse.end());
+  EXPECT_THROW(bad.parse(inverse), CLI::ParseError);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -25,7 +26,9 @@
 #include "kinetic/core/math/derivatives.hpp"
 #include "kinetic/core/math/drift.hpp"
 #include "kinetic/core/math/kalman.hpp"
+#include "kinetic/core/risk/sizing.hpp"
 #include "kinetic/core/strategy/calculus_engine.hpp"
+#include "kinetic/feed/instruments_info.hpp"
 #include "kinetic/feed/price_csv.hpp"
 #include "kinetic/feed/ws_capture.hpp"
 
@@ -663,6 +666,391 @@ TEST(QuantCli, OutWritesViaTemporaryAndLeavesNothingOnFailure) {
   EXPECT_FALSE(std::filesystem::exists(output));
   EXPECT_FALSE(std::filesystem::exists(output.string() + ".tmp"));
   std::filesystem::remove_all(dir);
+}
+
+// --- quant size -----------------------------------------------------------------------------
+
+// Bybit's documentation example for BTCUSDT (linear), plus an entry whose 1e-9 tick cannot be
+// held in 8 fraction digits (skipped, not fatal).
+constexpr std::string_view kInstrumentsJson = R"({"retCode":0,"retMsg":"OK","result":{
+  "category":"linear","nextPageCursor":"","list":[
+  {"symbol":"BTCUSDT","contractType":"LinearPerpetual","status":"Trading",
+   "leverageFilter":{"minLeverage":"1","maxLeverage":"100.00","leverageStep":"0.01"},
+   "priceFilter":{"minPrice":"0.10","maxPrice":"199999.80","tickSize":"0.10"},
+   "lotSizeFilter":{"maxOrderQty":"1190.000","minOrderQty":"0.001","qtyStep":"0.001",
+     "postOnlyMaxOrderQty":"1190.000","maxMktOrderQty":"500.000","minNotionalValue":"5"}},
+  {"symbol":"TINYUSDT","contractType":"LinearPerpetual","status":"Trading",
+   "leverageFilter":{"minLeverage":"1","maxLeverage":"25.00","leverageStep":"0.01"},
+   "priceFilter":{"minPrice":"0.000000001","maxPrice":"1.000000000","tickSize":"0.000000001"},
+   "lotSizeFilter":{"maxOrderQty":"1000000","minOrderQty":"1","qtyStep":"1",
+     "maxMktOrderQty":"100000","minNotionalValue":"5"}}]},
+  "retExtInfo":{},"time":1735809771618})";
+
+// A private directory with the instruments file, removed at the end of the test.
+class QuantSize : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           ("quant_size_" + std::to_string(::getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    instruments_ = (dir_ / "linear.json").string();
+    std::ofstream(instruments_) << kInstrumentsJson;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // The README's example: long BTCUSDT at 65000, stop 130 below, target 260 above (R/R 2).
+  QuantOptions example() const {
+    QuantOptions options = options_for(QuantCommand::size);
+    kinetic::quant::SizeOptions& size = options.size;
+    size.instruments = instruments_;
+    size.symbol = "BTCUSDT";
+    size.equity = "10000";
+    size.entry = "65000";
+    size.stop = "64870";
+    size.target = "65260";
+    size.confidence = 1.0;
+    size.win_probability = 0.6;
+    size.avg_win = 0.01;
+    size.avg_loss = 0.01;
+    return options;
+  }
+
+  // Runs run_quant_size; returns the JSON and checks the exit status.
+  std::string sized(const QuantOptions& options, int expected_status,
+                    const Config& config = Config{}) const {
+    std::ostringstream out;
+    EXPECT_EQ(kinetic::quant::run_quant_size(options, config, out), expected_status);
+    return out.str();
+  }
+
+  // The same request sized directly, to check the tool adds and loses nothing.
+  std::string direct(const QuantOptions& options, const Config& config = Config{}) const {
+    const std::vector<kinetic::risk::InstrumentRules> rules =
+        kinetic::feed::parse_instruments_info(kInstrumentsJson,
+                                              kinetic::feed::UnrepresentablePolicy::skip)
+            .rules;
+    const kinetic::risk::InstrumentRules* btc = kinetic::feed::find(rules, "BTCUSDT");
+    EXPECT_NE(btc, nullptr);
+    return kinetic::quant::size_decision_json(
+        kinetic::risk::size_order(kinetic::quant::size_request(options), *btc,
+                                  kinetic::quant::sizing_params(options, config)));
+  }
+
+  std::filesystem::path dir_;
+  std::string instruments_;
+};
+
+TEST_F(QuantSize, RiskFractionBoundLong) {
+  // By hand: Kelly p − q·a/b = 0.2, half Kelly 0.1 → budget 1000 USDT; 2 % of 10000 = 200 USDT
+  // binds. 200 / 130 = 1.53846… → 1.538 (qtyStep 0.001). The margin bound 10000 × 10 / 65000
+  // is the same 1.53846… (a tie; the earlier limit, risk_fraction, names the bound).
+  // Notional 65000 × 1.538 = 99970; leverage ≥ 99970 / 10000 = 9.997 → 10.00 on the 0.01 grid
+  // from 1; risk 1.538 × 130 = 199.94.
+  const QuantOptions options = example();
+  const std::string json = sized(options, 0);
+  EXPECT_EQ(json,
+            "{\"qty\": \"1.538\", \"leverage\": \"10\", \"notional\": \"99970\", "
+            "\"risk_amount\": \"199.94\", \"bound_by\": \"risk_fraction\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+  EXPECT_EQ(json, direct(options));
+  const kinetic::risk::SizeRequest request = kinetic::quant::size_request(options);
+  EXPECT_EQ(request.side, kinetic::Side::buy);
+  EXPECT_EQ(request.available_margin, kinetic::Amount::from_units(10000)) << "margin = equity";
+  EXPECT_EQ(request.type, kinetic::OrderType::limit);
+}
+
+TEST_F(QuantSize, StopAboveTheEntrySizesAShort) {
+  QuantOptions options = example();
+  options.size.stop = "65130";
+  options.size.target = "64740";
+  EXPECT_EQ(kinetic::quant::size_request(options).side, kinetic::Side::sell);
+  EXPECT_EQ(sized(options, 0),
+            "{\"qty\": \"1.538\", \"leverage\": \"10\", \"notional\": \"99970\", "
+            "\"risk_amount\": \"199.94\", \"bound_by\": \"risk_fraction\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+}
+
+TEST_F(QuantSize, KellyBound) {
+  // p = 0.51, b = a: full Kelly 0.02, half 0.01 → budget 100 USDT < 200. 100 / 130 = 0.7692…
+  // → 0.769; notional 49985; leverage ≥ 4.9985 → 5.00; risk 0.769 × 130 = 99.97.
+  QuantOptions options = example();
+  options.size.win_probability = 0.51;
+  const std::string json = sized(options, 0);
+  EXPECT_EQ(json,
+            "{\"qty\": \"0.769\", \"leverage\": \"5\", \"notional\": \"49985\", "
+            "\"risk_amount\": \"99.97\", \"bound_by\": \"kelly\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+  EXPECT_EQ(json, direct(options));
+}
+
+TEST_F(QuantSize, MarginBoundAndMarketOrderMaximum) {
+  // --margin 1000: 1000 × 10 / 65000 = 0.15384… → 0.153; 65000 × 0.153 = 9945 needs 9.945 →
+  // 9.95; risk 0.153 × 130 = 19.89.
+  QuantOptions options = example();
+  options.size.margin = "1000";
+  EXPECT_EQ(sized(options, 0),
+            "{\"qty\": \"0.153\", \"leverage\": \"9.95\", \"notional\": \"9945\", "
+            "\"risk_amount\": \"19.89\", \"bound_by\": \"margin\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+
+  // Equity 1e8: 2 % / 130 = 15384.6 → the instrument's maxima decide: 1190 for a limit order,
+  // maxMktOrderQty 500 for a market order. Leverage 1 (the minimum) covers both.
+  options = example();
+  options.size.equity = "100000000";
+  EXPECT_EQ(sized(options, 0),
+            "{\"qty\": \"1190\", \"leverage\": \"1\", \"notional\": \"77350000\", "
+            "\"risk_amount\": \"154700\", \"bound_by\": \"max_order_qty\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+  options.size.type = kinetic::OrderType::market;
+  const std::string market = sized(options, 0);
+  EXPECT_EQ(market,
+            "{\"qty\": \"500\", \"leverage\": \"1\", \"notional\": \"32500000\", "
+            "\"risk_amount\": \"65000\", \"bound_by\": \"max_order_qty\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+  EXPECT_EQ(market, direct(options));
+}
+
+TEST_F(QuantSize, RewardRiskTooLowIsRefusedWithStatus3) {
+  // Target 100 above the entry against a 130 stop: R/R 0.77 < 1.5.
+  QuantOptions options = example();
+  options.size.target = "65100";
+  EXPECT_EQ(sized(options, kinetic::quant::kSizeRefusedExitStatus),
+            "{\"qty\": \"0\", \"leverage\": \"0\", \"notional\": \"0\", \"risk_amount\": \"0\", "
+            "\"bound_by\": \"none\", \"accepted\": false, \"reason\": \"reward_risk_too_low\"}\n");
+  EXPECT_EQ(kinetic::quant::kSizeRefusedExitStatus, 3);
+}
+
+TEST_F(QuantSize, OneDollarEquityIsBelowTheMinimumQuantity) {
+  // 2 % of 1 USDT = 0.02 USDT buys 0.00015 BTC of risk at 130: under one 0.001 step, and the
+  // minimum 0.001 would risk 0.13 USDT > 0.02, so it is not raised to the minimum.
+  QuantOptions options = example();
+  options.size.equity = "1";
+  const std::string json = sized(options, 3);
+  EXPECT_EQ(json,
+            "{\"qty\": \"0\", \"leverage\": \"0\", \"notional\": \"0\", \"risk_amount\": \"0\", "
+            "\"bound_by\": \"none\", \"accepted\": false, \"reason\": \"qty_below_min\"}\n");
+  EXPECT_EQ(json, direct(options));
+}
+
+TEST_F(QuantSize, TargetOnTheWrongSideIsTheSizersInvalidStop) {
+  QuantOptions options = example();
+  options.size.target = "64000";  // a long whose target is below the entry
+  EXPECT_NE(sized(options, 3).find("\"reason\": \"invalid_stop\""), std::string::npos);
+}
+
+TEST_F(QuantSize, RiskDefaultsComeFromTheConfigurationAndOptionsOverrideThem) {
+  Config half_percent;
+  half_percent.risk.max_risk_per_trade = 0.005;  // 50 USDT / 130 = 0.384
+  QuantOptions options = example();
+  const std::string from_config = sized(options, 0, half_percent);
+  EXPECT_NE(from_config.find("\"qty\": \"0.384\""), std::string::npos) << from_config;
+  QuantOptions with_option = example();
+  with_option.size.risk_fraction = 0.005;
+  EXPECT_EQ(sized(with_option, 0), from_config);
+  with_option.size.risk_fraction = 0.02;
+  EXPECT_EQ(sized(with_option, 0, half_percent), sized(example(), 0)) << "the option wins";
+
+  Config quarter_kelly;
+  quarter_kelly.risk.kelly_fraction = 0.05;  // 0.05 × 0.2 = 0.01 → 100 USDT → kelly bound
+  with_option = example();
+  with_option.size.kelly_multiplier = 0.05;
+  EXPECT_EQ(sized(example(), 0, quarter_kelly), sized(with_option, 0));
+  EXPECT_NE(sized(with_option, 0).find("\"bound_by\": \"kelly\""), std::string::npos);
+
+  Config low_leverage;
+  low_leverage.risk.max_leverage = 5.0;  // margin bound 10000 × 5 / 65000 = 0.769
+  with_option = example();
+  with_option.size.max_leverage = 5.0;
+  const std::string capped = sized(with_option, 0);
+  EXPECT_EQ(sized(example(), 0, low_leverage), capped);
+  EXPECT_EQ(capped,
+            "{\"qty\": \"0.769\", \"leverage\": \"5\", \"notional\": \"49985\", "
+            "\"risk_amount\": \"99.97\", \"bound_by\": \"margin\", \"accepted\": true, "
+            "\"reason\": \"none\"}\n");
+
+  Config strict;
+  strict.risk.min_reward_risk = 3.0;  // R/R 2 is not enough
+  EXPECT_NE(sized(example(), 3, strict).find("reward_risk_too_low"), std::string::npos);
+}
+
+TEST_F(QuantSize, OptionsOutOfRangeNameTheOption) {
+  const auto refused = [&](const QuantOptions& options, std::string_view option) {
+    std::ostringstream out;
+    try {
+      (void)kinetic::quant::run_quant_size(options, Config{}, out);
+      ADD_FAILURE() << option << " accepted";
+    } catch (const QuantOptionError& error) {
+      const std::string what = error.what();
+      EXPECT_EQ(what.rfind(std::string(option) + " must", 0), 0U) << what;
+    }
+    EXPECT_EQ(out.str(), "") << "nothing written for " << option;
+    QuantOptions checked = options;
+    EXPECT_THROW(kinetic::quant::check_parameters(checked, Config{}), QuantOptionError) << option;
+  };
+  const auto with = [&](auto&& change) {
+    QuantOptions options = example();
+    change(options.size);
+    return options;
+  };
+  using kinetic::quant::SizeOptions;
+  refused(with([](SizeOptions& s) { s.risk_fraction = 0.03; }), "--risk-fraction");
+  refused(with([](SizeOptions& s) { s.risk_fraction = 0.0; }), "--risk-fraction");
+  refused(with([](SizeOptions& s) { s.risk_fraction = std::nan(""); }), "--risk-fraction");
+  refused(with([](SizeOptions& s) { s.kelly_multiplier = 0.0; }), "--kelly-multiplier");
+  refused(with([](SizeOptions& s) { s.kelly_multiplier = 1.5; }), "--kelly-multiplier");
+  refused(with([](SizeOptions& s) { s.max_leverage = 0.5; }), "--max-leverage");
+  refused(with([](SizeOptions& s) { s.max_leverage = INFINITY; }), "--max-leverage");
+  refused(with([](SizeOptions& s) { s.confidence = 1.5; }), "--confidence");
+  refused(with([](SizeOptions& s) { s.confidence = -0.1; }), "--confidence");
+  refused(with([](SizeOptions& s) { s.confidence.reset(); }), "--confidence");
+  refused(with([](SizeOptions& s) { s.win_probability = 1.01; }), "--win-prob");
+  refused(with([](SizeOptions& s) { s.win_probability = std::nan(""); }), "--win-prob");
+  refused(with([](SizeOptions& s) { s.avg_win = 0.0; }), "--avg-win");
+  refused(with([](SizeOptions& s) { s.avg_win = INFINITY; }), "--avg-win");
+  refused(with([](SizeOptions& s) { s.avg_loss = -0.01; }), "--avg-loss");
+  refused(with([](SizeOptions& s) { s.equity = "abc"; }), "--equity");
+  refused(with([](SizeOptions& s) { s.equity = "0"; }), "--equity");
+  refused(with([](SizeOptions& s) { s.equity = ""; }), "--equity");
+  refused(with([](SizeOptions& s) { s.equity = "1e4"; }), "--equity");
+  refused(with([](SizeOptions& s) { s.entry = "65000.000000001"; }), "--entry");
+  refused(with([](SizeOptions& s) { s.stop = "-1"; }), "--stop");
+  refused(with([](SizeOptions& s) { s.target = "99999999999999"; }), "--target");
+  refused(with([](SizeOptions& s) { s.margin = "-1"; }), "--margin");
+  refused(with([](SizeOptions& s) { s.stop = "65000.0"; }), "--stop");  // equal to the entry
+
+  const auto message = [&](const QuantOptions& options) {
+    try {
+      (void)kinetic::quant::size_request(options);
+    } catch (const QuantOptionError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(message(with([](SizeOptions& s) { s.entry = "65000.123456789"; })),
+            "--entry must be a decimal > 0 with at most 8 fraction digits (got "
+            "\"65000.123456789\": too_many_fraction_digits)");
+  EXPECT_EQ(message(with([](SizeOptions& s) { s.stop = "65000"; })),
+            "--stop must differ from --entry: below it for a long, above it for a short (both "
+            "65000)");
+  // A margin of 0 is a valid input: the sizer refuses it.
+  QuantOptions no_margin = with([](SizeOptions& s) { s.margin = "0"; });
+  EXPECT_NE(sized(no_margin, 3).find("insufficient_margin"), std::string::npos);
+}
+
+TEST_F(QuantSize, UnknownOrSkippedSymbolIsNamed) {
+  const auto error_of = [&](const std::string& symbol) {
+    QuantOptions options = example();
+    options.size.symbol = symbol;
+    std::ostringstream out;
+    try {
+      (void)kinetic::quant::run_quant_size(options, Config{}, out);
+    } catch (const std::runtime_error& error) {
+      EXPECT_EQ(out.str(), "");
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("ETHUSDT"),
+            instruments_ +
+                ": --symbol ETHUSDT not found among its 1 symbols (category linear); 1 more were "
+                "skipped as not exactly representable");
+  const std::string skipped = error_of("TINYUSDT");
+  EXPECT_EQ(skipped.rfind(instruments_ + ": --symbol TINYUSDT cannot be represented exactly and "
+                                         "was skipped (",
+                          0),
+            0U)
+      << skipped;
+  EXPECT_NE(skipped.find("tickSize"), std::string::npos) << skipped;
+
+  QuantOptions missing_file = example();
+  missing_file.size.instruments = (dir_ / "absent.json").string();
+  std::ostringstream out;
+  EXPECT_THROW((void)kinetic::quant::run_quant_size(missing_file, Config{}, out),
+               std::runtime_error);
+}
+
+TEST_F(QuantSize, CliParsesEveryOptionAndRunsWithOut) {
+  CLI::App app;
+  QuantOptions options;
+  CLI::App* quant = kinetic::quant::add_quant_command(app, options);
+  const std::string out_path = (dir_ / "size.json").string();
+  // CLI11 takes the vector in reverse order.
+  // Every option, in command-line order; CLI11 consumes the vector, in reverse order.
+  const auto arguments = [&](std::string_view leave_out) {
+    const std::vector<std::pair<std::string, std::string>> pairs{{"--instruments", instruments_},
+                                                                 {"--symbol", "BTCUSDT"},
+                                                                 {"--equity", "10000"},
+                                                                 {"--entry", "65000"},
+                                                                 {"--stop", "64870"},
+                                                                 {"--target", "65100"},
+                                                                 {"--confidence", "0.5"},
+                                                                 {"--win-prob", "0.6"},
+                                                                 {"--avg-win", "0.02"},
+                                                                 {"--avg-loss", "0.01"},
+                                                                 {"--max-leverage", "3"},
+                                                                 {"--risk-fraction", "0.01"},
+                                                                 {"--kelly-multiplier", "0.25"},
+                                                                 {"--type", "market"},
+                                                                 {"--margin", "500.5"},
+                                                                 {"--out", out_path}};
+    std::vector<std::string> args{"quant", "size"};
+    for (const auto& [name, value] : pairs) {
+      if (name == leave_out)
+        continue;
+      args.push_back(name);
+      args.push_back(value);
+    }
+    std::reverse(args.begin(), args.end());
+    return args;
+  };
+  app.parse(arguments(""));
+  EXPECT_TRUE(quant->parsed());
+  EXPECT_EQ(options.command, QuantCommand::size);
+  const kinetic::quant::SizeOptions& size = options.size;
+  EXPECT_EQ(size.instruments, instruments_);
+  EXPECT_EQ(size.symbol, "BTCUSDT");
+  EXPECT_EQ(size.equity, "10000");
+  EXPECT_EQ(size.entry, "65000");
+  EXPECT_EQ(size.stop, "64870");
+  EXPECT_EQ(size.target, "65100");
+  EXPECT_EQ(size.confidence, 0.5);
+  EXPECT_EQ(size.win_probability, 0.6);
+  EXPECT_EQ(size.avg_win, 0.02);
+  EXPECT_EQ(size.avg_loss, 0.01);
+  EXPECT_EQ(size.max_leverage, 3.0);
+  EXPECT_EQ(size.risk_fraction, 0.01);
+  EXPECT_EQ(size.kelly_multiplier, 0.25);
+  EXPECT_EQ(size.type, kinetic::OrderType::market);
+  EXPECT_EQ(size.margin, "500.5");
+  EXPECT_EQ(options.output, out_path);
+
+  // R/R 100/130 is refused: status 3, and the JSON is still written (complete) to --out.
+  EXPECT_EQ(kinetic::quant::run_quant_command(options), 3);
+  EXPECT_EQ(read_file(out_path),
+            "{\"qty\": \"0\", \"leverage\": \"0\", \"notional\": \"0\", \"risk_amount\": \"0\", "
+            "\"bound_by\": \"none\", \"accepted\": false, \"reason\": \"reward_risk_too_low\"}\n");
+  EXPECT_FALSE(std::filesystem::exists(out_path + ".tmp"));
+
+  // A required option missing is a parse error.
+  CLI::App app2;
+  QuantOptions options2;
+  (void)kinetic::quant::add_quant_command(app2, options2);
+  EXPECT_THROW(app2.parse(arguments("--symbol")), CLI::ParseError);
+  // An unknown --type too.
+  CLI::App app3;
+  QuantOptions options3;
+  (void)kinetic::quant::add_quant_command(app3, options3);
+  std::vector<std::string> bad_type = {"quant", "size", "--type", "stop"};
+  std::reverse(bad_type.begin(), bad_type.end());
+  EXPECT_THROW(app3.parse(bad_type), CLI::ParseError);
+}
+
+TEST_F(QuantSize, RunQuantRefusesTheSizeCommand) {
+  std::istringstream in("timestamp,price\n1,1\n");
+  std::ostringstream out;
+  EXPECT_THROW((void)run_quant(example(), Config{}, in, out), std::invalid_argument);
+  EXPECT_EQ(kinetic::quant::output_header(QuantCommand::size), "");
 }
 
 }  // namespace

@@ -6,10 +6,17 @@
 // timestamp is the exchange trade time `T` in Unix milliseconds, size and price the exact
 // wire decimals, recv_ts_ns the local receive time of the frame. Every trade of a batch is
 // one row, in capture order. Tool code: throws on I/O errors.
+//
+// `kinetic capture instruments`: the instruments-info REST response recorded in a capture
+// (`"t":"http"` records whose url is /v5/market/instruments-info; `data` holds the response
+// text as a JSON string) written out as the plain JSON document, byte for byte as received
+// plus a final newline, which is what `kinetic quant size --instruments` reads.
 
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -17,7 +24,8 @@ class App;
 
 namespace kinetic::feed {
 class WsCaptureTradeReader;
-}
+class CaptureLineSource;
+}  // namespace kinetic::feed
 
 namespace kinetic::tools {
 
@@ -42,6 +50,53 @@ CaptureTradesSummary write_capture_trades(feed::WsCaptureTradeReader& reader, st
 /// Registers `capture` and its `trades` subcommand on `app`; returns the `trades` command so
 /// the caller can tell whether it was parsed.
 CLI::App* add_capture_command(CLI::App& app, CaptureTradesOptions& options);
+
+struct CaptureInstrumentsOptions {
+  std::string file;      ///< capture path
+  std::string category;  ///< "linear" or "spot"; empty: the only response in the capture
+  std::string out;       ///< empty: standard output
+};
+
+/// One instruments-info response found in a capture. Owns its strings.
+struct CapturedInstruments {
+  std::size_t line = 0;  ///< 1-based line of the capture
+  std::string url;       ///< the request's url
+  std::string category;  ///< result.category, else the url's category= ("" if neither)
+  std::string body;      ///< the response text exactly as recorded
+};
+
+/// What a scan of a capture found.
+struct CapturedInstrumentsScan {
+  std::vector<CapturedInstruments> responses;  ///< of the wanted category, in file order
+  std::uint64_t http_records = 0;              ///< every well-formed `http` record
+  std::uint64_t malformed_http_records = 0;    ///< `http` records that are not valid JSON
+                                               ///< or lack a string url or data
+  std::vector<std::string> other_categories;   ///< instruments-info categories not wanted
+};
+
+/// Reads every line of `source` and keeps the instruments-info responses whose category is
+/// `category` (empty: all). The outer record is parsed with simdjson; the response text is
+/// parsed only to read result.category. Lines that are not `http` records are skipped
+/// without a full parse. Throws feed::CaptureError on read/decompression errors only.
+CapturedInstrumentsScan scan_capture_instruments(feed::CaptureLineSource& source,
+                                                 std::string_view category);
+
+/// Registers `capture` with its `trades` and `instruments` subcommands on `app`.
+struct CaptureCommands {
+  CLI::App* trades = nullptr;
+  CLI::App* instruments = nullptr;
+};
+CaptureCommands add_capture_commands(CLI::App& app, CaptureTradesOptions& trades,
+                                     CaptureInstrumentsOptions& instruments);
+
+/// Runs `kinetic capture instruments`: scans the capture and writes the one matching response
+/// to standard output or --out (complete or not at all) and a summary to standard error.
+/// Throws std::runtime_error when no response matches, when several do (responses of several
+/// categories without --category, or a paged response, which is not merged), or when the
+/// response is not a usable instruments-info document (feed::InstrumentsError, checked with
+/// parse_instruments_info before anything is written). The summary warns when the response
+/// has a nextPageCursor (the capture then lacks the later pages). Returns the exit status (0).
+int run_capture_instruments(const CaptureInstrumentsOptions& options);
 
 /// Runs `kinetic capture trades`: opens the capture and the output (--out: written to a
 /// temporary file and renamed on success), prints a summary to standard error. Returns the

@@ -220,7 +220,9 @@ int main(int argc, char** argv) {
   kinetic::quant::QuantOptions quant;
   CLI::App* quant_cmd = kinetic::quant::add_quant_command(app, quant);
   kinetic::tools::CaptureTradesOptions capture_trades;
-  CLI::App* capture_trades_cmd = kinetic::tools::add_capture_command(app, capture_trades);
+  kinetic::tools::CaptureInstrumentsOptions capture_instruments;
+  const kinetic::tools::CaptureCommands capture_cmds =
+      kinetic::tools::add_capture_commands(app, capture_trades, capture_instruments);
 
   try {
     app.parse(argc, argv);
@@ -228,8 +230,10 @@ int main(int argc, char** argv) {
       return run_demo(demo);
     if (quant_cmd->parsed())
       return kinetic::quant::run_quant_command(quant);
-    if (capture_trades_cmd->parsed())
+    if (capture_cmds.trades->parsed())
       return kinetic::tools::run_capture_trades(capture_trades);
+    if (capture_cmds.instruments->parsed())
+      return kinetic::tools::run_capture_instruments(capture_instruments);
     return 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -24,6 +24,9 @@
 #include "kinetic/core/math/derivatives.hpp"
 #include "kinetic/core/math/drift.hpp"
 #include "kinetic/core/math/kalman.hpp"
+#include "kinetic/core/risk/reasons.hpp"
+#include "kinetic/core/risk/risk_manager.hpp"
+#include "kinetic/feed/instruments_info.hpp"
 #include "kinetic/feed/price_csv.hpp"
 
 namespace kinetic::quant {
@@ -290,6 +293,58 @@ constexpr const char* kEmptyRule =
     "An empty field means \"not yet defined\". timestamp and price echo the input text. Numbers "
     "are shortest round-trip decimal text.\n";
 
+// --- quant size -----------------------------------------------------------------------------
+
+// A decimal option parsed exactly; refused naming the option. `positive`: > 0, else >= 0.
+template <class Tag>
+Decimal<Tag> decimal_option(const std::string& text, std::string_view option, bool positive) {
+  const std::string range = positive ? "a decimal > 0" : "a decimal >= 0";
+  const std::string rule = range + " with at most 8 fraction digits";
+  if (text.empty())
+    throw QuantOptionError(std::string(option) + " must be given: " + rule);
+  const auto parsed = Decimal<Tag>::parse(text);
+  if (!parsed)
+    throw QuantOptionError(std::string(option) + " must be " + rule + " (got \"" + text +
+                           "\": " + std::string(to_string(parsed.error())) + ")");
+  const std::int64_t raw = parsed.value().raw();
+  if (positive ? raw <= 0 : raw < 0)
+    throw QuantOptionError(std::string(option) + " must be " + range + " (got " + text + ")");
+  return parsed.value();
+}
+
+double required(const std::optional<double>& value, std::string_view option,
+                std::string_view range) {
+  if (!value)
+    throw QuantOptionError(std::string(option) + " must be given: " + std::string(range));
+  return *value;
+}
+
+template <class Tag>
+void append_decimal(std::string& json, std::string_view key, Decimal<Tag> value) {
+  char buf[Decimal<Tag>::kMaxFormattedLength];
+  json.append("\"").append(key).append("\": \"");
+  json.append(buf, value.format(buf));
+  json.append("\", ");
+}
+
+// The file's symbol count and, when the symbol was left out as unrepresentable, why.
+[[noreturn]] void unknown_symbol(const SizeOptions& size, const feed::InstrumentsInfo& info) {
+  for (const feed::SkippedInstrument& skipped : info.skipped) {
+    if (skipped.symbol == size.symbol)
+      throw std::runtime_error(size.instruments + ": --symbol " + size.symbol +
+                               " cannot be represented exactly and was skipped (" + skipped.reason +
+                               ")");
+  }
+  std::string message = size.instruments + ": --symbol " + size.symbol + " not found among its " +
+                        std::to_string(info.rules.size()) + " symbols";
+  if (!info.category.empty())
+    message += " (category " + info.category + ")";
+  if (!info.skipped.empty())
+    message += "; " + std::to_string(info.skipped.size()) +
+               " more were skipped as not exactly representable";
+  throw std::runtime_error(message);
+}
+
 }  // namespace
 
 std::string_view output_header(QuantCommand command) noexcept {
@@ -304,6 +359,8 @@ std::string_view output_header(QuantCommand command) noexcept {
       return "timestamp,price,forecast,forecast_sigma";
     case QuantCommand::drift:
       return "timestamp,price,drift,t_stat,flip_probability";
+    case QuantCommand::size:
+      return {};
   }
   return {};
 }
@@ -383,6 +440,105 @@ strategy::CalculusParams signal_params(const QuantOptions& options, const Config
   return params;
 }
 
+risk::SizingParams sizing_params(const QuantOptions& options, const Config& config) {
+  risk::SizingParams params = risk::risk_params(config).sizing;
+  if (!params.valid())
+    throw QuantOptionError(
+        "the configuration's [risk] values make no valid sizing parameters: max_risk_per_trade "
+        "must be in (0, 0.02], kelly_fraction and kelly_cap in (0, 1], min_reward_risk >= 0, "
+        "stop_sigma_k > 0, max_leverage in [1, 1e6], volatility_window in 2..1024");
+  const SizeOptions& size = options.size;
+  // Each override is checked with the sizer's own valid(), one at a time, so the message names
+  // the option that broke it.
+  const auto apply = [&params](const std::optional<double>& value,
+                               double risk::SizingParams::*field, std::string_view option,
+                               std::string_view range) {
+    if (!value)
+      return;
+    risk::SizingParams candidate = params;
+    candidate.*field = *value;
+    check_option(candidate.valid() && std::isfinite(*value), option, *value, range);
+    params = candidate;
+  };
+  apply(size.max_leverage, &risk::SizingParams::max_leverage, "--max-leverage", "in [1, 1e6]");
+  apply(size.risk_fraction, &risk::SizingParams::risk_fraction, "--risk-fraction", "in (0, 0.02]");
+  apply(size.kelly_multiplier, &risk::SizingParams::kelly_multiplier, "--kelly-multiplier",
+        "in (0, 1]");
+  return params;
+}
+
+risk::SizeRequest size_request(const QuantOptions& options) {
+  const SizeOptions& size = options.size;
+  risk::SizeRequest request;
+  request.equity = decimal_option<AmountTag>(size.equity, "--equity", true);
+  request.entry = decimal_option<PriceTag>(size.entry, "--entry", true);
+  request.stop = decimal_option<PriceTag>(size.stop, "--stop", true);
+  request.target = decimal_option<PriceTag>(size.target, "--target", true);
+  request.available_margin = size.margin.empty()
+                                 ? request.equity
+                                 : decimal_option<AmountTag>(size.margin, "--margin", false);
+  if (request.stop == request.entry)
+    throw QuantOptionError(
+        "--stop must differ from --entry: below it for a long, above it for "
+        "a short (both " +
+        size.entry + ")");
+  request.side = request.stop < request.entry ? Side::buy : Side::sell;
+
+  const auto probability = [](const std::optional<double>& value, std::string_view option) {
+    const double p = required(value, option, "in [0, 1]");
+    check_option(p >= 0.0 && p <= 1.0, option, p, "in [0, 1]");
+    return p;
+  };
+  const auto positive = [](const std::optional<double>& value, std::string_view option) {
+    const double x = required(value, option, "finite and > 0");
+    check_option(std::isfinite(x) && x > 0.0, option, x, "finite and > 0");
+    return x;
+  };
+  request.confidence = probability(size.confidence, "--confidence");
+  request.win_probability = probability(size.win_probability, "--win-prob");
+  request.avg_win = positive(size.avg_win, "--avg-win");
+  request.avg_loss = positive(size.avg_loss, "--avg-loss");
+  request.type = size.type;
+  return request;
+}
+
+std::string size_decision_json(const risk::SizeDecision& decision) {
+  std::string json = "{";
+  append_decimal(json, "qty", decision.qty);
+  append_decimal(json, "leverage", decision.leverage);
+  append_decimal(json, "notional", decision.notional);
+  append_decimal(json, "risk_amount", decision.risk_amount);
+  json.append("\"bound_by\": \"").append(risk::to_string(decision.bound)).append("\", ");
+  json.append("\"accepted\": ").append(decision.accepted() ? "true" : "false").append(", ");
+  json.append("\"reason\": \"").append(risk::to_string(decision.reason)).append("\"}\n");
+  return json;
+}
+
+int run_quant_size(const QuantOptions& options, const Config& config, std::ostream& out) {
+  // Options first: a bad option is reported before the file is read.
+  const risk::SizingParams params = sizing_params(options, config);
+  const risk::SizeRequest request = size_request(options);
+  const SizeOptions& size = options.size;
+  if (size.instruments.empty())
+    throw QuantOptionError("--instruments must be given: an instruments-info response file");
+  if (size.symbol.empty())
+    throw QuantOptionError("--symbol must be given, e.g. BTCUSDT");
+
+  const feed::InstrumentsInfo info =
+      feed::load_instruments_info_file(size.instruments, feed::UnrepresentablePolicy::skip);
+  const risk::InstrumentRules* rules = feed::find(info.rules, size.symbol);
+  if (rules == nullptr)
+    unknown_symbol(size, info);
+
+  const risk::SizeDecision decision = risk::size_order(request, *rules, params);
+  const std::string json = size_decision_json(decision);
+  out.write(json.data(), static_cast<std::streamsize>(json.size()));
+  out.flush();
+  if (!out)
+    throw std::runtime_error("writing the output failed");
+  return decision.accepted() ? 0 : kSizeRefusedExitStatus;
+}
+
 void check_parameters(const QuantOptions& options, const Config& config) {
   switch (options.command) {
     case QuantCommand::kalman:
@@ -401,11 +557,17 @@ void check_parameters(const QuantOptions& options, const Config& config) {
     case QuantCommand::drift:
       (void)drift_horizon_s(options, config);
       break;
+    case QuantCommand::size:
+      (void)sizing_params(options, config);
+      (void)size_request(options);
+      break;
   }
 }
 
 int run_quant(const QuantOptions& options, const Config& config, std::istream& in,
               std::ostream& out) {
+  if (options.command == QuantCommand::size)
+    throw std::invalid_argument("quant size reads no CSV: call run_quant_size");
   LineWriter writer(out);
   // Parameters are resolved (and refused) before the header is written.
   check_parameters(options, config);
@@ -431,6 +593,8 @@ int run_quant(const QuantOptions& options, const Config& config, std::istream& i
     case QuantCommand::drift:
       run_drift(options, config, reader, writer);
       break;
+    case QuantCommand::size:
+      break;  // refused above
   }
   out.flush();
   if (!out)
@@ -571,11 +735,87 @@ CLI::App* add_quant_command(CLI::App& app, QuantOptions& options) {
                 "freedom).\n" +
                 kEmptyRule);
   drift->callback(on_parse(QuantCommand::drift));
+
+  CLI::App* size = quant->add_subcommand(
+      "size",
+      "Size one order with the risk manager's sizer (fractional Kelly, risk per trade, "
+      "reward/risk, the instrument's quantity rules and the leverage that fits the margin) and "
+      "print the decision as one JSON object");
+  SizeOptions& sized = options.size;
+  size->add_option("--instruments", sized.instruments,
+                   "Bybit instruments-info response (JSON), e.g. from `kinetic capture "
+                   "instruments`; entries that cannot be held exactly are skipped")
+      ->required()
+      ->check(CLI::ExistingFile);
+  size->add_option("--symbol", sized.symbol, "Instrument, e.g. BTCUSDT")->required();
+  size->add_option("--equity", sized.equity, "Account equity, quote currency, > 0 (exact decimal)")
+      ->required();
+  size->add_option("--entry", sized.entry, "Expected fill price, > 0 (exact decimal)")->required();
+  size->add_option("--stop", sized.stop,
+                   "Stop price: below the entry sizes a long, above it a short")
+      ->required();
+  size->add_option("--target", sized.target, "Take-profit price")->required();
+  size->add_option("--confidence", sized.confidence, "Signal confidence in [0, 1]")->required();
+  size->add_option("--win-prob", sized.win_probability, "Kelly win probability p in [0, 1]")
+      ->required();
+  size->add_option("--avg-win", sized.avg_win,
+                   "Average win b, > 0 (same unit as --avg-loss; only b/a matters)")
+      ->required();
+  size->add_option("--avg-loss", sized.avg_loss, "Average loss a, > 0")->required();
+  size->add_option("--max-leverage", sized.max_leverage,
+                   "Highest leverage to use, in [1, 1e6]; the instrument's maximum also applies "
+                   "(default: [risk] max_leverage, 10)");
+  size->add_option("--risk-fraction", sized.risk_fraction,
+                   "Equity lost if the stop is hit, in (0, 0.02] (default: [risk] "
+                   "max_risk_per_trade, 0.02)");
+  size->add_option("--kelly-multiplier", sized.kelly_multiplier,
+                   "Multiplier on the full Kelly fraction, in (0, 1] (default: [risk] "
+                   "kelly_fraction, 0.5)");
+  size->add_option_function<std::string>(
+          "--type",
+          [&sized](const std::string& type) {
+            sized.type = type == "market" ? OrderType::market : OrderType::limit;
+          },
+          "Order type: market (also bounded by maxMktOrderQty) or limit (default: limit)")
+      ->check(CLI::IsMember({"market", "limit"}));
+  size->add_option("--margin", sized.margin,
+                   "Available margin, quote currency, >= 0 (default: the equity)");
+  size->add_option("--config", options.config_file,
+                   "TOML configuration for [risk] kelly_cap, min_reward_risk and the defaults "
+                   "above; KINETIC_* environment variables override it (default: built-in "
+                   "defaults plus the environment)")
+      ->check(CLI::ExistingFile);
+  size->add_option("--out", options.output,
+                   "Write the JSON to this file (via FILE.tmp, renamed on success) instead of "
+                   "standard output");
+  size->footer(
+      "Output: {\"qty\": \"...\", \"leverage\": \"...\", \"notional\": \"...\", "
+      "\"risk_amount\": \"...\", \"bound_by\": \"...\", \"accepted\": true|false, "
+      "\"reason\": \"...\"}\n  Exact decimals (\"0\" when refused); bound_by: kelly, "
+      "risk_fraction, max_order_qty, margin or minimum (none when refused); reason: why the "
+      "sizer refused (none when accepted), e.g. reward_risk_too_low, no_edge, invalid_stop, "
+      "qty_below_min, notional_below_min, insufficient_margin, zero_size.\n"
+      "Exit status: 0 accepted; 3 refused by the sizer (the JSON is still printed); 1 bad "
+      "input (an option out of range, an unknown symbol, an unreadable file); 2 a refused "
+      "configuration.\n");
+  size->callback(on_parse(QuantCommand::size));
   return quant;
 }
 
 int run_quant_command(const QuantOptions& options) {
   const Config config = load_configuration(options.config_file);
+  if (options.command == QuantCommand::size) {
+    if (options.output.empty()) {
+      const int status = run_quant_size(options, config, std::cout);
+      if (!std::cout)
+        throw std::runtime_error("standard output: write error");
+      return status;
+    }
+    tools::AtomicOutputFile output(options.output);
+    const int status = run_quant_size(options, config, output.stream());
+    output.commit();
+    return status;
+  }
   // Refuse bad options before touching any file.
   check_parameters(options, config);
 

@@ -30,6 +30,10 @@
 // ready tick, its spread having one sample. No other field is ever non-finite: a value that
 // overflows stops the run with an error naming the line.
 //
+// `quant size` is different: it reads no CSV. It sizes one order with the risk manager's sizer
+// (risk::size_order) against an instrument's exchange rules from an instruments-info JSON file
+// and prints one JSON object; see run_quant_size.
+//
 // Errors: bad input throws feed::CsvError ("line N: reason"), including a timestamp earlier
 // than the previous row; an option out of range throws QuantOptionError naming the option and
 // the allowed range. The CLI prefixes input errors with the file name and never leaves a
@@ -40,7 +44,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "kinetic/core/risk/sizing.hpp"
 #include "kinetic/core/strategy/calculus_engine.hpp"
+#include "kinetic/core/types.hpp"
 
 namespace CLI {
 class App;
@@ -53,7 +59,32 @@ struct Config;
 namespace kinetic::quant {
 
 /// The quant subcommands.
-enum class QuantCommand : std::uint8_t { kalman, derivatives, signals, forecast, drift };
+enum class QuantCommand : std::uint8_t { kalman, derivatives, signals, forecast, drift, size };
+
+/// Exit status of `quant size` when the sizer refuses the order (the JSON is still printed).
+inline constexpr int kSizeRefusedExitStatus = 3;
+
+/// The inputs of `quant size`. Plain aggregate. Prices and money stay the text given, so that
+/// they are parsed exactly (Price/Amount::parse) and a bad one is refused naming its option;
+/// an empty optional is "not given" (required ones are then refused, the rest come from
+/// [risk] of the configuration).
+struct SizeOptions {
+  std::string instruments;           ///< instruments-info response file (required)
+  std::string symbol;                ///< required
+  std::string equity;                ///< account equity, quote currency, > 0
+  std::string entry;                 ///< expected fill price, > 0
+  std::string stop;                  ///< stop price: below the entry for a long, above for a short
+  std::string target;                ///< take-profit price
+  std::string margin;                ///< available margin, >= 0; empty: the equity
+  std::optional<double> confidence;  ///< [0, 1], required
+  std::optional<double> win_probability;   ///< [0, 1], required
+  std::optional<double> avg_win;           ///< > 0, required
+  std::optional<double> avg_loss;          ///< > 0, required
+  std::optional<double> max_leverage;      ///< [1, 1e6]; default [risk] max_leverage
+  std::optional<double> risk_fraction;     ///< (0, 0.02]; default [risk] max_risk_per_trade
+  std::optional<double> kelly_multiplier;  ///< (0, 1]; default [risk] kelly_fraction
+  OrderType type = OrderType::limit;
+};
 
 /// Everything the command line can say. Plain aggregate; an empty optional means "take the
 /// value from the configuration".
@@ -75,6 +106,7 @@ struct QuantOptions {
   /// forecast: [strategy] forecast_horizon_ms / 1000; drift: [strategy] drift_short_horizon_s.
   std::optional<double> horizon_s;
   strategy::Source source = strategy::Source::tick_kalman;  ///< signals only
+  SizeOptions size;                                         ///< size only
 };
 
 /// An option value out of range; what() names the option and the allowed range.
@@ -83,7 +115,8 @@ class QuantOptionError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-/// The header line (without the line ending) of a command's output.
+/// The header line (without the line ending) of a command's CSV output; empty for `size`,
+/// which prints JSON.
 [[nodiscard]] std::string_view output_header(QuantCommand command) noexcept;
 
 /// Parameters after applying the options over the configuration; throw QuantOptionError when
@@ -96,6 +129,36 @@ class QuantOptionError : public std::invalid_argument {
 [[nodiscard]] strategy::CalculusParams signal_params(const QuantOptions& options,
                                                      const Config& config);
 
+/// The sizer's parameters: [risk] of the configuration (risk::risk_params) with the
+/// --max-leverage, --risk-fraction and --kelly-multiplier overrides of options.size applied.
+/// Throws QuantOptionError naming an override out of range, or the configuration when its own
+/// [risk] values do not make valid parameters.
+[[nodiscard]] risk::SizingParams sizing_params(const QuantOptions& options, const Config& config);
+
+/// The sizing request of options.size: side from the stop (below the entry: buy; above: sell;
+/// equal: refused), prices and money parsed exactly, margin defaulting to the equity. Throws
+/// QuantOptionError naming the first option that is missing, not an exact decimal with at most
+/// 8 fraction digits, or out of range (prices and equity > 0, margin >= 0, confidence and
+/// win probability in [0, 1], average win and loss finite and > 0).
+[[nodiscard]] risk::SizeRequest size_request(const QuantOptions& options);
+
+/// One line of JSON (with its '\n'):
+///   {"qty": "1.538", "leverage": "10", "notional": "99970", "risk_amount": "199.94",
+///    "bound_by": "risk_fraction", "accepted": true, "reason": "none"}
+/// Decimals are exact shortest text (Decimal::format; "0" on a rejection), bound_by is
+/// to_string(SizeBound) ("none" when rejected), reason to_string(RejectReason) ("none" when
+/// accepted).
+[[nodiscard]] std::string size_decision_json(const risk::SizeDecision& decision);
+
+/// `quant size`: loads options.size.instruments (load_instruments_info_file, entries that
+/// cannot be represented skipped), finds options.size.symbol, sizes the request with
+/// risk::size_order and writes size_decision_json to `out`. Returns 0 when the order is
+/// accepted and kSizeRefusedExitStatus (3) when the sizer refuses it. Throws QuantOptionError
+/// for options (see size_request / sizing_params), feed::InstrumentsError for a bad file and
+/// std::runtime_error for an unknown symbol (naming it and the file's symbol count, or the
+/// reason it was skipped) or when `out` fails; nothing is written then.
+int run_quant_size(const QuantOptions& options, const Config& config, std::ostream& out);
+
 /// Resolves every parameter options.command needs; throws QuantOptionError for the first one
 /// out of range.
 void check_parameters(const QuantOptions& options, const Config& config);
@@ -103,7 +166,8 @@ void check_parameters(const QuantOptions& options, const Config& config);
 /// Runs options.command over the CSV on `in` and writes the output CSV to `out`. Ignores
 /// options.input, output and config_file (the caller opened the streams and loaded `config`).
 /// Returns 0. Throws QuantOptionError, feed::CsvError (bad input, "line N: reason") and
-/// std::runtime_error when `out` fails. Allocates per row only what the reader does (and the
+/// std::runtime_error when `out` fails, and std::invalid_argument for QuantCommand::size
+/// (which reads no CSV: use run_quant_size). Allocates per row only what the reader does (and the
 /// output line buffer while it grows to the longest line).
 int run_quant(const QuantOptions& options, const Config& config, std::istream& in,
               std::ostream& out);
@@ -114,8 +178,9 @@ CLI::App* add_quant_command(CLI::App& app, QuantOptions& options);
 
 /// The CLI's part: loads the configuration (options.config_file plus KINETIC_* environment),
 /// opens the input and the output (--out: written to FILE.tmp and renamed on success,
-/// removed on failure) and calls run_quant. Input errors are rethrown as
-/// std::runtime_error "FILE: line N: reason". Returns the exit status.
+/// removed on failure) and calls run_quant (run_quant_size for `size`, which opens no input).
+/// Input errors are rethrown as std::runtime_error "FILE: line N: reason". Returns the exit
+/// status.
 int run_quant_command(const QuantOptions& options);
 
 }  // namespace kinetic::quant
