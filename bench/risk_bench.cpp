@@ -88,6 +88,26 @@ void BM_RiskOnTrade(benchmark::State& state) {
 }
 BENCHMARK(BM_RiskOnTrade);
 
+// A sized intent (an operator's order, a retry): kill switch, instrument rules, portfolio
+// limits and the pre-trade gate, without sizing.
+void BM_RiskCheckIntent(benchmark::State& state) {
+  Setup setup;
+  OrderIntent order{};
+  order.symbol = 0;
+  order.side = Side::buy;
+  order.type = OrderType::limit;
+  order.tif = TimeInForce::gtc;
+  order.qty = Qty::from_raw(1'500'000);  // 0.015
+  int i = 0;
+  for (auto _ : state) {
+    order.price = Price::from_raw((649'900 + (i++ & 7)) * 10'000'000LL);
+    const RejectReason reason = setup.manager->check_intent(order, setup.now);
+    benchmark::DoNotOptimize(reason);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RiskCheckIntent);
+
 void BM_RiskCheckEntryPerCall(benchmark::State& state) {
   Clock::calibrate();
   Setup setup;

@@ -215,6 +215,33 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   return decision;
 }
 
+RejectReason RiskManager::check_intent(const OrderIntent& order, TimestampNs now,
+                                       Price reference) const noexcept {
+  if (order.symbol >= kMaxSymbols || !symbols_[order.symbol].known)
+    return RejectReason::invalid_input;
+  const SymbolState& state = symbols_[order.symbol];
+  const TradingState trading = kill_switch_.state();
+  if (trading != TradingState::active && !order.reduce_only)
+    return trading == TradingState::halted ? RejectReason::halted
+                                           : RejectReason::reduce_only_required;
+  const Price price = order.type == OrderType::limit
+                          ? order.price
+                          : (reference.raw() > 0 ? reference : state.last_price);
+  if (const RejectReason rules = check_order(state.rules, order.side, order.type, price, order.qty);
+      rules != RejectReason::none)
+    return rules;
+  if (!order.reduce_only) {
+    const PortfolioCheck room =
+        portfolio_.check_new(order.symbol, order.side, order.qty, price, equity_, correlation_);
+    if (room.reason != RejectReason::none)
+      return room.reason;
+  }
+  // The gate sees REDUCING for a reduce-only order in any non-active state: closing is what
+  // HALTED asks for.
+  return pre_trade_.check(order, now, state.last_price,
+                          trading == TradingState::active ? trading : TradingState::reducing);
+}
+
 RiskDecision RiskManager::check_exit(SymbolId symbol, TimestampNs now) noexcept {
   if (symbol >= kMaxSymbols || !symbols_[symbol].known)
     return reject(RejectReason::invalid_input);

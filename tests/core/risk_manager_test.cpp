@@ -190,6 +190,42 @@ TEST(RiskManager, ExitClosesTheWholePositionEvenWhenHalted) {
   EXPECT_TRUE(f.manager->kill_switch().take_actions().close_all);
 }
 
+TEST(RiskManager, SizedIntentsAreCheckedWithoutBeingResized) {
+  RiskParams params;
+  params.portfolio.max_symbol_exposure_bps = 1000;  // 10% of 10000 = 1000 USDT of BTC
+  Fixture f(params);
+  f.warm_up();
+  OrderIntent order{};
+  order.symbol = 0;
+  order.side = Side::buy;
+  order.type = OrderType::limit;
+  order.tif = TimeInForce::gtc;
+  order.price = price("64990");
+  order.qty = qty("0.015");  // 974.85 USDT: within the 1000 limit
+  EXPECT_EQ(f.manager->check_intent(order, f.now), RejectReason::none);
+  order.qty = qty("0.016");  // 1039.84 USDT: over it, and not cut down here
+  EXPECT_EQ(f.manager->check_intent(order, f.now), RejectReason::symbol_exposure_limit);
+  order.qty = qty("0.0155");  // off the 0.001 step
+  EXPECT_EQ(f.manager->check_intent(order, f.now), RejectReason::invalid_input);
+  order.qty = qty("0.01");
+  order.price = price("69000");  // 6.2% above the last trade (690 USDT: within exposure)
+  EXPECT_EQ(f.manager->check_intent(order, f.now), RejectReason::price_band);
+  order.price = price("64990");
+  order.qty = qty("0.015");
+  f.manager->kill_switch().halt(f.now);
+  EXPECT_EQ(f.manager->check_intent(order, f.now), RejectReason::halted);
+  f.manager->on_fill(0, Side::buy, qty("0.015"), price("64990"));
+  OrderIntent close{};
+  close.symbol = 0;
+  close.side = Side::sell;
+  close.type = OrderType::market;
+  close.tif = TimeInForce::ioc;
+  close.qty = qty("0.015");
+  close.reduce_only = true;
+  EXPECT_EQ(f.manager->check_intent(close, f.now), RejectReason::none)
+      << "a reduce-only close passes a HALTED switch";
+}
+
 TEST(RiskManager, ClosedTradesMoveKellysWinProbability) {
   RiskParams params;
   params.prior_win_probability = 0.5;

@@ -118,6 +118,14 @@ class RiskManager {
   /// Sizes and checks an entry; see the file comment for the order of the checks.
   [[nodiscard]] RiskDecision check_entry(const EntryProposal& proposal) noexcept;
 
+  /// Checks an order that is already sized (an operator's order, a strategy that sizes
+  /// itself, a retry): the kill switch (HALTED and REDUCING pass reduce-only orders only),
+  /// the instrument rules, the portfolio limits for an order that adds exposure (no cutting
+  /// down here: too large is refused), and the pre-trade gate. `reference` is the price of a
+  /// market order's notional (the last trade when zero).
+  [[nodiscard]] RejectReason check_intent(const OrderIntent& order, TimestampNs now,
+                                          Price reference = Price{}) const noexcept;
+
   /// A reduce-only market order closing the whole position of `symbol` (none when flat).
   [[nodiscard]] RiskDecision check_exit(SymbolId symbol, TimestampNs now) noexcept;
 
