@@ -101,7 +101,10 @@ struct DivMod {
   if (!is_finite(v) || v < 0.0 || v >= 9.2e18) {
     return false;
   }
-  out = std::llround(v);
+  // Half away from zero, as llround, without the library call: v ≥ 0 and v − trunc(v) is
+  // exact in double.
+  const auto whole = static_cast<std::int64_t>(v);
+  out = whole + (v - static_cast<double>(whole) >= 0.5 ? 1 : 0);
   return true;
 }
 
