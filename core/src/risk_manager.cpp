@@ -85,6 +85,7 @@ RiskManager::RiskManager(const RiskParams& params, std::span<const InstrumentRul
   assert(instruments.size() <= kMaxSymbols && "too many instruments");
   for (std::size_t i = 0; i < instruments.size() && i < kMaxSymbols; ++i) {
     symbols_[i].rules = instruments[i];
+    symbols_[i].limits = sizing_limits(instruments[i], params.sizing);
     symbols_[i].volatility = PriceVolatility(params.sizing.volatility_window);
     symbols_[i].known = true;
   }
@@ -101,6 +102,7 @@ TickVerdict RiskManager::on_trade(SymbolId symbol, Price price, Qty qty, Timesta
   SymbolState& state = symbols_[symbol];
   state.last_price = price;
   (void)state.volatility.add(price);
+  state.sigma = state.volatility.full() ? state.volatility.sigma() : 0.0;
   correlation_.update(symbol, price);
   portfolio_.on_mark(symbol, price);
   return verdict;
@@ -135,8 +137,8 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   if (!state.volatility.full())
     return reject(RejectReason::no_volatility);
   const Result<Price, RejectReason> stop =
-      stop_price(proposal.side, proposal.entry, state.volatility.sigma(),
-                 params_.sizing.stop_sigma_k, state.rules.tick_size);
+      stop_price(proposal.side, proposal.entry, state.sigma, params_.sizing.stop_sigma_k,
+                 state.rules.tick_size);
   if (!stop)
     return reject(stop.error());
 
@@ -153,7 +155,7 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   request.equity = equity_;
   request.available_margin = free_margin();
   request.type = proposal.type;
-  const SizeDecision size = size_order(request, state.rules, params_.sizing);
+  const SizeDecision size = size_order(request, state.rules, params_.sizing, state.limits);
   if (!size.accepted()) {
     RiskDecision decision = reject(size.reason);
     decision.win_probability = request.win_probability;
@@ -163,8 +165,9 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
 
   Qty qty = size.qty;
   SizeBound bound = size.bound;
-  const PortfolioCheck room = portfolio_.check_new(proposal.symbol, proposal.side, qty,
-                                                   proposal.entry, equity_, correlation_);
+  const PortfolioCheck room =
+      portfolio_.check_new(proposal.symbol, proposal.side, qty, proposal.entry, equity_,
+                           correlation_, RoomWanted::when_refused);
   if (room.reason != RejectReason::none) {
     // The portfolio refuses only what cannot be cut down (open positions, correlation); for
     // exposure it says how much room is left: take that, on the step.
@@ -194,10 +197,16 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   order.take_profit = round_limit_price(state.rules, proposal.side, proposal.target);
   order.reduce_only = false;
 
-  const Price reference = proposal.type == OrderType::limit ? order.price : proposal.entry;
-  const RejectReason rules = check_order(state.rules, order.side, order.type, reference, order.qty);
-  if (rules != RejectReason::none)
-    return reject(rules);
+  // The sizer's quantity already meets every rule at the entry price; the rules are checked
+  // again only where the order differs from what was sized: a limit price moved onto the
+  // tick, or a quantity cut down to the exposure room.
+  if (order.type == OrderType::limit || qty != size.qty) {
+    const Price reference = order.type == OrderType::limit ? order.price : proposal.entry;
+    const RejectReason rules =
+        check_order(state.rules, order.side, order.type, reference, order.qty);
+    if (rules != RejectReason::none)
+      return reject(rules);
+  }
   const RejectReason gate = pre_trade_.check(order, proposal.now, state.last_price, trading);
   if (gate != RejectReason::none)
     return reject(gate);
@@ -232,7 +241,8 @@ RejectReason RiskManager::check_intent(const OrderIntent& order, TimestampNs now
     return rules;
   if (!order.reduce_only) {
     const PortfolioCheck room =
-        portfolio_.check_new(order.symbol, order.side, order.qty, price, equity_, correlation_);
+        portfolio_.check_new(order.symbol, order.side, order.qty, price, equity_, correlation_,
+                             RoomWanted::when_refused);
     if (room.reason != RejectReason::none)
       return room.reason;
   }
@@ -294,7 +304,7 @@ void RiskManager::on_equity(TimestampNs now, Amount equity) noexcept {
 }
 
 double RiskManager::price_sigma(SymbolId symbol) const noexcept {
-  return symbol < kMaxSymbols ? symbols_[symbol].volatility.sigma() : 0.0;
+  return symbol < kMaxSymbols ? symbols_[symbol].sigma : 0.0;
 }
 
 Price RiskManager::last_price(SymbolId symbol) const noexcept {

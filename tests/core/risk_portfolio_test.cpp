@@ -519,6 +519,13 @@ TEST(PortfolioProperty, AcceptedOrdersNeverBreachTheLimits) {
     const Qty q = Qty::from_raw(pick_qty(rng));
     const Amount equity = amount(pick_equity(rng));
     const PortfolioCheck result = book.check_new(symbol, side, q, price, equity, *corr);
+    // The division-free answer (room only when refused) must agree on every decision.
+    const PortfolioCheck quick = book.check_new(symbol, side, q, price, equity, *corr,
+                                                kinetic::risk::RoomWanted::when_refused);
+    ASSERT_EQ(quick.reason, result.reason) << "step " << step;
+    if (!quick.ok()) {
+      ASSERT_EQ(quick.max_qty_allowed, result.max_qty_allowed) << "step " << step;
+    }
     const std::int64_t held = book.position(symbol).qty.raw();
     const bool reduction =
         held != 0 && (held > 0) != (side == Side::buy) && q.raw() <= (held < 0 ? -held : held);

@@ -53,6 +53,13 @@ struct PortfolioParams {
   double max_correlation = 0.8;  ///< a same-direction pair above this blocks a new position
 };
 
+/// Whether check_new() must report the exposure room of an order it accepts.
+enum class RoomWanted : std::uint8_t {
+  always,        ///< max_qty_allowed and bound are filled in for every answer
+  when_refused,  ///< only when an exposure limit refuses (then the caller may cut down to it);
+                 ///< an accepted order costs no division
+};
+
 /// What check_new() decided.
 struct PortfolioCheck {
   RejectReason reason = RejectReason::none;
@@ -128,7 +135,8 @@ class BasicPortfolioLimits {
   template <std::size_t MaxSeries>
   [[nodiscard]] PortfolioCheck check_new(
       SymbolId symbol, Side side, Qty qty, Price price, Amount equity,
-      const math::BasicReturnCorrelation<MaxSeries>& correlation) const noexcept {
+      const math::BasicReturnCorrelation<MaxSeries>& correlation,
+      RoomWanted room_wanted = RoomWanted::always) const noexcept {
     PortfolioCheck check;
     if (symbol >= MaxSymbols || side == Side::none || qty.raw() <= 0 || price.raw() <= 0) {
       check.reason = RejectReason::invalid_input;
@@ -173,9 +181,22 @@ class BasicPortfolioLimits {
       }
     }
 
+    const Int128 base = opposite_side ? -Int128{held_abs} : Int128{held_abs};
+    if (room_wanted == RoomWanted::when_refused) {
+      // The post-trade position fits both limits when price × Q < (limit + 1) × 1e8 (the
+      // exposure is rounded down): products only, no division. The room is computed below
+      // only when it does not fit.
+      const Int128 post_trade = base + qty.raw();
+      const Int128 value = Int128{price.raw()} * post_trade;
+      const Int128 others = total_exposure_raw_ - position.exposure.raw();
+      const Int128 symbol_limit = limit_raw(equity, params_.max_symbol_exposure_bps);
+      const Int128 total_limit = limit_raw(equity, params_.max_total_exposure_bps) - others;
+      if (symbol_limit >= 0 && total_limit >= 0 && value < (symbol_limit + 1) * kScale &&
+          value < (total_limit + 1) * kScale)
+        return check;
+    }
     // Room in qty for the symbol's post-trade position, under each limit, at the order price.
     const Room room = exposure_room(symbol, price, equity);
-    const Int128 base = opposite_side ? -Int128{held_abs} : Int128{held_abs};
     // The order may take the position from `held` up to `room.qty` in its direction:
     // max order qty = room.qty − held_abs (same side or flat) or held_abs + room.qty (flip).
     Int128 allowed = Int128{room.qty} - base;

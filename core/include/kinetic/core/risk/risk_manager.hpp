@@ -152,7 +152,9 @@ class RiskManager {
  private:
   struct SymbolState {
     InstrumentRules rules{};
+    SizingLimits limits{};  // the order-independent part of sizing, computed once
     PriceVolatility volatility{};
+    double sigma = 0.0;  // σ of price over the window, kept current by on_trade
     Price last_price{};
     bool known = false;
   };

@@ -58,6 +58,28 @@ struct DivMod {
     const auto d = static_cast<std::uint64_t>(den);
     return {Int128{n / d}, Int128{n % d}};
   }
+  if (num > 0 && den > 0 && den <= kInt64Max) {
+    // A numerator beyond 64 bits (a notional in raw², a margin times a leverage) with a
+    // quotient well inside 2⁵²: estimate it in double and settle it with exact products —
+    // multiplications only, where the 128-bit division is a library call.
+    const double wide =
+        static_cast<double>(static_cast<std::uint64_t>(num >> 64)) * 18446744073709551616.0 +
+        static_cast<double>(static_cast<std::uint64_t>(num));
+    const double estimate = wide / static_cast<double>(den);
+    if (estimate < 4.0e15) {
+      auto q = static_cast<std::int64_t>(estimate);
+      Int128 remainder = num - Int128{q} * den;
+      while (remainder < 0) {  // the estimate is within a unit or two of the quotient
+        --q;
+        remainder += den;
+      }
+      while (remainder >= den) {
+        ++q;
+        remainder -= den;
+      }
+      return {Int128{q}, remainder};
+    }
+  }
   return {num / den, num % den};
 }
 [[nodiscard]] constexpr Int128 floor_div(Int128 num, Int128 den) noexcept {
@@ -77,6 +99,13 @@ struct DivMod {
     return -kInt64Max;
   }
   return static_cast<std::int64_t>(v);
+}
+/// ⌊v / 1e8⌋ for v ≥ 0: with 64-bit operands a division by a constant is a multiplication;
+/// beyond 64 bits, split v = hi·2⁶⁴ + lo… simply fall back to the 128-bit division.
+[[nodiscard]] constexpr Int128 divide_by_scale(Int128 v) noexcept {
+  if (v >= 0 && v <= Int128{std::numeric_limits<std::uint64_t>::max()})
+    return Int128{static_cast<std::uint64_t>(v) / std::uint64_t{100'000'000}};
+  return v / 100'000'000;
 }
 [[nodiscard]] constexpr std::int64_t abs64(std::int64_t v) noexcept {
   return v < 0 ? -v : v;
@@ -428,6 +457,48 @@ namespace sizing_detail {
 
 }  // namespace sizing_detail
 
+/// What size_order needs from the instrument and the parameters that does not depend on the
+/// order, computed once per instrument (the risk manager keeps one per symbol) instead of on
+/// every call: each of these is a division. Plain aggregate.
+struct SizingLimits {
+  std::int64_t max_qty_limit = 0;   ///< maxOrderQty, rounded down to qty_step (raw)
+  std::int64_t max_qty_market = 0;  ///< also under maxMktOrderQty when set, on the step
+  std::int64_t min_by_qty = 0;      ///< minOrderQty rounded up to qty_step
+  std::int64_t lev_low = 0;         ///< minLeverage (raw)
+  std::int64_t lev_high = 0;        ///< highest allowed leverage: the grid and params.max_leverage
+  bool valid = false;               ///< params and rules valid, and lev_high ≥ lev_low
+};
+
+/// The order-independent part of size_order for one instrument and parameter set.
+[[nodiscard]] inline SizingLimits sizing_limits(const InstrumentRules& rules,
+                                                const SizingParams& params) noexcept {
+  using namespace sizing_detail;
+  SizingLimits limits;
+  if (!params.valid() || !rules_valid(rules))
+    return limits;
+  const std::int64_t step = rules.qty_step.raw();
+  limits.max_qty_limit = round_down_raw(rules.max_order_qty.raw(), step);
+  // A market order must keep under both maxima (as check_order in instrument.hpp checks).
+  limits.max_qty_market =
+      rules.max_market_order_qty.raw() > 0 && rules.max_market_order_qty < rules.max_order_qty
+          ? round_down_raw(rules.max_market_order_qty.raw(), step)
+          : limits.max_qty_limit;
+  limits.min_by_qty = round_up_raw(rules.min_order_qty.raw(), step);
+  // Allowed leverage, as instrument.hpp's round_leverage_up defines it: the grid
+  // min_leverage + k × leverage_step, or max_leverage itself; here also ≤ params.max_leverage
+  // (to the nearest 1e-8; valid() keeps it finite and ≥ 1).
+  const std::int64_t lev_step = rules.leverage_step.raw();
+  limits.lev_low = rules.min_leverage.raw();
+  const Amount param_max_lev =
+      Amount::from_raw(std::llround(params.max_leverage * static_cast<double>(Amount::kScale)));
+  limits.lev_high =
+      rules.max_leverage <= param_max_lev
+          ? rules.max_leverage.raw()
+          : limits.lev_low + round_down_raw(param_max_lev.raw() - limits.lev_low, lev_step);
+  limits.valid = limits.lev_high >= limits.lev_low;  // else max_leverage is below the minimum
+  return limits;
+}
+
 /// Sizes one order. Pure function of its arguments: noexcept, no allocation, thread-safe.
 ///
 /// 1. Checks: invalid_input (params.valid(), rules, side, prices > 0, confidence ∈ [0, 1],
@@ -459,12 +530,12 @@ namespace sizing_detail {
 /// is a multiple of qty_step, and lies within [q_min, max quantity].
 [[nodiscard]] inline SizeDecision size_order(const SizeRequest& request,
                                              const InstrumentRules& rules,
-                                             const SizingParams& params) noexcept {
+                                             const SizingParams& params,
+                                             const SizingLimits& limits) noexcept {
   using namespace sizing_detail;
 
   // 1. Inputs.
-  if (!params.valid() || !rules_valid(rules) ||
-      (request.type != OrderType::market && request.type != OrderType::limit) ||
+  if (!limits.valid || (request.type != OrderType::market && request.type != OrderType::limit) ||
       (request.side != Side::buy && request.side != Side::sell) || request.entry.raw() <= 0 ||
       request.stop.raw() <= 0 || request.target.raw() <= 0 ||
       !(request.confidence >= 0.0 && request.confidence <= 1.0) || request.equity.raw() <= 0 ||
@@ -499,20 +570,9 @@ namespace sizing_detail {
   const std::int64_t equity = request.equity.raw();
   const std::int64_t margin = request.available_margin.raw();
 
-  // Allowed leverage, as instrument.hpp's round_leverage_up defines it: the grid
-  // min_leverage + k × leverage_step, or max_leverage itself; here also ≤ params.max_leverage.
   const std::int64_t lev_step = rules.leverage_step.raw();
-  const std::int64_t lev_low = rules.min_leverage.raw();
-  // params.max_leverage to the nearest 1e-8 (valid() keeps it finite and ≥ 1).
-  const Result<Amount, RejectReason> param_max_lev =
-      Amount::from_raw(std::llround(params.max_leverage * static_cast<double>(Amount::kScale)));
-  const std::int64_t lev_high =
-      rules.max_leverage <= param_max_lev.value()
-          ? rules.max_leverage.raw()
-          : lev_low + round_down_raw(param_max_lev.value().raw() - lev_low, lev_step);
-  if (lev_high < lev_low) {  // params.max_leverage below the instrument's minimum
-    return reject(RejectReason::invalid_input, kelly);
-  }
+  const std::int64_t lev_low = limits.lev_low;
+  const std::int64_t lev_high = limits.lev_high;
 
   // Budgets (Amount raw), each the nearest 1e-8 to fraction × equity.
   std::int64_t risk_limit = 0;   // the hard limit: risk_fraction × E
@@ -532,13 +592,8 @@ namespace sizing_detail {
   }
 
   // 2. Candidates.
-  // A market order must keep under both maxima (as check_order in instrument.hpp checks).
-  const std::int64_t max_qty_raw = request.type == OrderType::market &&
-                                           rules.max_market_order_qty.raw() > 0 &&
-                                           rules.max_market_order_qty < rules.max_order_qty
-                                       ? rules.max_market_order_qty.raw()
-                                       : rules.max_order_qty.raw();
-  const std::int64_t max_qty = round_down_raw(max_qty_raw, step);
+  const std::int64_t max_qty =
+      request.type == OrderType::market ? limits.max_qty_market : limits.max_qty_limit;
 
   // Both budgets buy risk at the same distance, so the smaller budget is the smaller size.
   const bool kelly_binds = kelly_budget <= risk_target;
@@ -548,16 +603,23 @@ namespace sizing_detail {
     qty = max_qty;
     bound = SizeBound::max_order_qty;
   }
-  if (const std::int64_t q = clamp_to_int64(floor_div(Int128{margin} * lev_high, entry)); q < qty) {
-    qty = q;
-    bound = SizeBound::margin;
+  // The margin bounds the size only when entry × qty > margin × lev_high: compare products,
+  // and divide only when it does.
+  if (Int128{entry} * qty > Int128{margin} * lev_high) {
+    if (const std::int64_t q = clamp_to_int64(floor_div(Int128{margin} * lev_high, entry));
+        q < qty) {
+      qty = q;
+      bound = SizeBound::margin;
+    }
   }
   qty = round_down_raw(qty, step);
 
   // 3. The exchange minimum.
-  const std::int64_t min_by_qty = round_up_raw(rules.min_order_qty.raw(), step);
-  const std::int64_t min_by_notional = round_up_raw(
-      clamp_to_int64(ceil_div(Int128{rules.min_notional.raw()} * kScale, entry)), step);
+  const std::int64_t min_by_qty = limits.min_by_qty;
+  // ⌈⌈a/b⌉/c⌉ = ⌈a/(b·c)⌉: the minimum notional's quantity, already on the step, in one
+  // division.
+  const std::int64_t min_by_notional = clamp_to_int64(
+      ceil_div(Int128{rules.min_notional.raw()} * kScale, Int128{entry} * step) * step);
   const std::int64_t min_qty = min_by_qty > min_by_notional ? min_by_qty : min_by_notional;
   if (qty < min_qty) {
     if (bound == SizeBound::margin) {
@@ -582,13 +644,17 @@ namespace sizing_detail {
   if (margin <= 0) {
     return reject(RejectReason::insufficient_margin, kelly);
   }
-  const Int128 needed = ceil_div(notional_raw2, margin);  // leverage raw, before the grid
-  if (needed > lev_high) {
+  // The needed leverage is ⌈N/m⌉ (N = notional in raw², m = margin); on the grid it is
+  // lev_low + s·⌈(⌈N/m⌉ − lev_low)/s⌉ = lev_low + s·⌈(N − lev_low·m)/(m·s)⌉. Products decide
+  // the two ends, so at most one division remains.
+  if (notional_raw2 > Int128{margin} * lev_high) {
     return reject(RejectReason::insufficient_margin, kelly);
   }
   std::int64_t leverage = lev_low;
-  if (needed > lev_low) {
-    leverage = lev_low + round_up_raw(static_cast<std::int64_t>(needed) - lev_low, lev_step);
+  if (notional_raw2 > Int128{margin} * lev_low) {
+    const Int128 steps =
+        ceil_div(notional_raw2 - Int128{margin} * lev_low, Int128{margin} * lev_step);
+    leverage = clamp_to_int64(Int128{lev_low} + steps * lev_step);
     if (leverage > lev_high) {  // only when lev_high is the instrument's off-grid maximum
       leverage = lev_high;
     }
@@ -599,13 +665,23 @@ namespace sizing_detail {
   d.bound = bound;
   d.qty = Qty::from_raw(qty);
   d.leverage = Amount::from_raw(leverage);
-  d.notional = Amount::from_raw(clamp_to_int64(notional_raw2 / kScale));
-  d.risk_amount = Amount::from_raw(clamp_to_int64(ceil_div(Int128{qty} * distance, kScale)));
+  d.notional = Amount::from_raw(clamp_to_int64(divide_by_scale(notional_raw2)));
+  const Int128 risk_raw2 = Int128{qty} * distance;
+  const Int128 risk_floor = divide_by_scale(risk_raw2);
+  d.risk_amount = Amount::from_raw(
+      clamp_to_int64(risk_floor * kScale == risk_raw2 ? risk_floor : risk_floor + 1));
   d.initial_margin = Amount::from_raw(clamp_to_int64(ceil_div(notional_raw2, leverage)));
   d.kelly_fraction = kelly;
   d.risk_fraction_used =
       static_cast<double>(d.risk_amount.raw()) / static_cast<double>(request.equity.raw());
   return d;
+}
+
+/// size_order for callers that do not keep the instrument's SizingLimits.
+[[nodiscard]] inline SizeDecision size_order(const SizeRequest& request,
+                                             const InstrumentRules& rules,
+                                             const SizingParams& params) noexcept {
+  return size_order(request, rules, params, sizing_limits(rules, params));
 }
 
 }  // namespace kinetic::risk
