@@ -1,7 +1,8 @@
-// Cost of one full risk check of an entry (RiskManager::check_entry: kill-switch state,
-// volatility stop, Kelly and risk-fraction sizing with rounding and leverage, portfolio
-// limits with correlation, instrument rules, pre-trade gate), against the market-data update
-// that precedes it (on_trade: tick validation, σ window, marks) measured in the same run.
+// With the built-in configuration's limits. Cost of one full risk check of an entry
+// (RiskManager::check_entry: kill-switch state, volatility stop, Kelly and risk-fraction sizing
+// with rounding and leverage, portfolio limits with correlation, instrument rules, pre-trade gate),
+// against the market-data update that precedes it (on_trade: tick validation, σ window, marks)
+// measured in the same run.
 //
 // BM_RiskCheckEntryPerCall times every call with the TSC and reports p50 / p99 / p99.9 / max,
 // with the timer's own cost (an empty timed region in the same loop) alongside.
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "kinetic/core/clock.hpp"
+#include "kinetic/core/config.hpp"
 #include "kinetic/core/latency_histogram.hpp"
 #include "kinetic/core/risk/risk_manager.hpp"
 

@@ -264,13 +264,18 @@ class BasicPortfolioLimits {
     constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
     if (num <= kMax)
       return static_cast<std::int64_t>(num) / den;
-    const double estimate = static_cast<double>(num) / static_cast<double>(den);
+    // num > 2⁶³ here: convert its two halves (the library's 128-bit conversion is a call).
+    const double wide =
+        static_cast<double>(static_cast<std::uint64_t>(num >> 64)) * 18446744073709551616.0 +
+        static_cast<double>(static_cast<std::uint64_t>(num));
+    const double estimate = wide / static_cast<double>(den);
     if (estimate < 4e18) {
       const auto q = static_cast<std::int64_t>(estimate);
       const Int128 remainder = num - Int128{q} * den;  // num = q·den + remainder, |remainder| small
       if (remainder > -kMax / 2 && remainder < kMax / 2) {
         const auto r = static_cast<std::int64_t>(remainder);
-        return q + r / den - (r % den < 0 ? 1 : 0);
+        const std::int64_t correction = r / den;  // one division: the quotient and the sign
+        return q + correction - (r - correction * den < 0 ? 1 : 0);
       }
     }
     return num / den;

@@ -50,7 +50,9 @@ struct DivMod {
   Int128 quotient;
   Int128 remainder;
 };
-[[nodiscard]] constexpr DivMod div_mod(Int128 num, Int128 den) noexcept {
+// Always inlined: out of line, the 32-byte result goes through memory on every call, and the
+// sizer makes a dozen of them.
+[[nodiscard, gnu::always_inline]] constexpr DivMod div_mod(Int128 num, Int128 den) noexcept {
   // den > 0 by every caller; num is almost always ≥ 0.
   if (num >= 0 && num <= Int128{std::numeric_limits<std::uint64_t>::max()} && den > 0 &&
       den <= kInt64Max) {
@@ -82,12 +84,12 @@ struct DivMod {
   }
   return {num / den, num % den};
 }
-[[nodiscard]] constexpr Int128 floor_div(Int128 num, Int128 den) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr Int128 floor_div(Int128 num, Int128 den) noexcept {
   // den > 0 by every caller.
   const DivMod qr = div_mod(num, den);
   return qr.remainder < 0 ? qr.quotient - 1 : qr.quotient;
 }
-[[nodiscard]] constexpr Int128 ceil_div(Int128 num, Int128 den) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr Int128 ceil_div(Int128 num, Int128 den) noexcept {
   const DivMod qr = div_mod(num, den);
   return qr.remainder > 0 ? qr.quotient + 1 : qr.quotient;
 }
