@@ -339,6 +339,16 @@ constexpr std::array kSchema{
         "outlier_sigma", above(0), "a trade price this many σ from its rolling mean is flagged"),
     kRisk.real<&RiskConfig::volume_spike>(
         "volume_spike", above(1), "a trade volume this many times its rolling average is flagged"),
+    kRisk.real<&RiskConfig::outlier_min_sigma_bps>(
+        "outlier_min_sigma_bps", at_least(0),
+        "floor under the validator's σ of price, in basis points of its mean"),
+    kRisk.integer<&RiskConfig::validation_window>(
+        "validation_window", 2, 64, "trades in the validator's rolling price and volume windows"),
+    kRisk.integer<&RiskConfig::correlation_interval_ms>(
+        "correlation_interval_ms", 1, 86'400'000,
+        "sampling interval of the return correlation between symbols, milliseconds"),
+    kRisk.real<&RiskConfig::correlation_alpha>("correlation_alpha", open_closed(0, 1),
+                                               "weight of one sample in the return correlation"),
     kRisk.choice<&RiskConfig::flagged_ticks>(
         "flagged_ticks", kFlaggedTickNames,
         "drop = a flagged tick produces no order; pass = it may, with the flag kept"),

@@ -55,9 +55,13 @@ RiskParams risk_params(const Config& config) {
   params.pre_trade.duplicate_window_ns = risk.duplicate_window_ms * 1'000'000;
   params.validation.price_sigmas = risk.outlier_sigma;
   params.validation.volume_multiple = risk.volume_spike;
-  // A floor of 10 bp under σ: over the validator's short window a quiet market has a σ of a few
+  // The floor under σ: over the validator's short window a quiet market has a σ of a few
   // ticks, and a 5σ rule without a floor flags every ordinary move out of the quiet.
-  params.validation.min_sigma_bps = 10.0;
+  params.validation.min_sigma_bps = risk.outlier_min_sigma_bps;
+  params.validation.window = static_cast<std::size_t>(risk.validation_window);
+  params.validation.warmup_ticks = static_cast<std::size_t>(risk.validation_window);
+  params.correlation.interval_ns = risk.correlation_interval_ms * 1'000'000;
+  params.correlation.alpha = risk.correlation_alpha;
   params.validation.policy = risk.flagged_ticks == RiskConfig::FlaggedTicks::drop
                                  ? FlaggedTickPolicy::drop
                                  : FlaggedTickPolicy::pass_with_flag;

@@ -132,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 76U);
+  ASSERT_EQ(schema.size(), 80U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -522,6 +522,14 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
       {"KINETIC_RISK_OUTLIER_SIGMA", "4",
        [](const Config& c) { return c.risk.outlier_sigma == 4; }},
       {"KINETIC_RISK_VOLUME_SPIKE", "5", [](const Config& c) { return c.risk.volume_spike == 5; }},
+      {"KINETIC_RISK_OUTLIER_MIN_SIGMA_BPS", "2",
+       [](const Config& c) { return c.risk.outlier_min_sigma_bps == 2; }},
+      {"KINETIC_RISK_VALIDATION_WINDOW", "32",
+       [](const Config& c) { return c.risk.validation_window == 32; }},
+      {"KINETIC_RISK_CORRELATION_INTERVAL_MS", "5000",
+       [](const Config& c) { return c.risk.correlation_interval_ms == 5000; }},
+      {"KINETIC_RISK_CORRELATION_ALPHA", "0.05",
+       [](const Config& c) { return c.risk.correlation_alpha == 0.05; }},
       {"KINETIC_RISK_FLAGGED_TICKS", "pass",
        [](const Config& c) { return c.risk.flagged_ticks == RiskConfig::FlaggedTicks::pass; }},
       {"KINETIC_RISK_PRIOR_WIN_PROBABILITY", "0.6",

@@ -96,9 +96,13 @@ struct RiskConfig {
   double price_band = 0.05;      ///< fat finger: largest distance from the last trade, fraction
   double max_order_notional = 1'000'000.0;  ///< largest notional of one order, quote currency
   std::int64_t max_orders_per_second = 10;
-  std::int64_t duplicate_window_ms = 500;  ///< same order again within this is a duplicate
-  double outlier_sigma = 5.0;              ///< a price this many σ from its mean is flagged
-  double volume_spike = 3.0;               ///< a volume this many times its average is flagged
+  std::int64_t duplicate_window_ms = 500;       ///< same order again within this is a duplicate
+  double outlier_sigma = 5.0;                   ///< a price this many σ from its mean is flagged
+  double volume_spike = 3.0;                    ///< a volume this many times its average is flagged
+  double outlier_min_sigma_bps = 10.0;          ///< floor under the validator's σ, bp of the mean
+  std::int64_t validation_window = 64;          ///< trades in the validator's rolling windows
+  std::int64_t correlation_interval_ms = 1000;  ///< sampling interval of the return correlation
+  double correlation_alpha = 0.01;              ///< weight of one sample in the correlation
   /// What a flagged tick does: drop = no order from it; pass = trade on it, flag kept.
   enum class FlaggedTicks : std::uint8_t { drop, pass };
   FlaggedTicks flagged_ticks = FlaggedTicks::drop;
