@@ -153,9 +153,12 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   request.target = proposal.target;
   request.confidence = proposal.confidence;
   request.win_probability = statistics_.win_probability();
-  // Kelly's b and a: what this order aims for and what it risks, per unit.
-  request.avg_win = std::fabs(proposal.target.to_double() - proposal.entry.to_double());
-  request.avg_loss = std::fabs(proposal.entry.to_double() - stop.value().to_double());
+  // Kelly's b and a: what this order aims for and what it risks, per unit. Only their ratio
+  // matters, so the raw differences serve (exact, and no division to convert them).
+  const std::int64_t reward_raw = proposal.target.raw() - proposal.entry.raw();
+  const std::int64_t risk_raw = proposal.entry.raw() - stop.value().raw();
+  request.avg_win = std::fabs(static_cast<double>(reward_raw));
+  request.avg_loss = std::fabs(static_cast<double>(risk_raw));
   request.equity = equity_;
   request.available_margin = free_margin();
   request.type = proposal.type;
@@ -220,9 +223,12 @@ RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
   decision.bound = bound;
   decision.order = order;
   decision.leverage = size.leverage;
-  const std::int64_t distance = proposal.entry.raw() - stop.value().raw();
-  const auto risk = notional(Price::from_raw(distance < 0 ? -distance : distance), qty);
-  decision.risk_amount = risk ? risk.value() : size.risk_amount;
+  if (qty == size.qty) {
+    decision.risk_amount = size.risk_amount;
+  } else {  // cut to the exposure room: the loss at the stop of what is left
+    const auto risk = notional(Price::from_raw(risk_raw < 0 ? -risk_raw : risk_raw), qty);
+    decision.risk_amount = risk ? risk.value() : size.risk_amount;
+  }
   decision.win_probability = request.win_probability;
   decision.kelly_fraction = size.kelly_fraction;
   return decision;
