@@ -256,10 +256,7 @@ RejectReason RiskManager::check_intent(const OrderIntent& order, TimestampNs now
     if (room.reason != RejectReason::none)
       return room.reason;
   }
-  // The gate sees REDUCING for a reduce-only order in any non-active state: closing is what
-  // HALTED asks for.
-  return pre_trade_.check(order, now, state.last_price,
-                          trading == TradingState::active ? trading : TradingState::reducing);
+  return pre_trade_.check(order, now, state.last_price, gate_state());
 }
 
 RiskDecision RiskManager::check_exit(SymbolId symbol, TimestampNs now) noexcept {
@@ -277,10 +274,7 @@ RiskDecision RiskManager::check_exit(SymbolId symbol, TimestampNs now) noexcept 
   order.tif = TimeInForce::ioc;
   order.qty = position.raw() > 0 ? position : Qty::from_raw(-position.raw());
   order.reduce_only = true;
-  // Closing is allowed in every state (HALTED asks for it), so the gate sees REDUCING at worst.
-  const TradingState state =
-      kill_switch_.state() == TradingState::active ? TradingState::active : TradingState::reducing;
-  const RejectReason gate = pre_trade_.check(order, now, symbols_[symbol].last_price, state);
+  const RejectReason gate = pre_trade_.check(order, now, symbols_[symbol].last_price, gate_state());
   if (gate != RejectReason::none)
     return reject(gate);
   ++next_order_id_;

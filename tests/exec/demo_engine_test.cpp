@@ -19,7 +19,7 @@ DemoParams small_run(std::uint64_t seed, std::uint64_t ticks) {
 }
 
 // The hot loop must not touch the heap once running: every tick after warm-up goes through
-// market, estimator, signal and venue with zero allocations.
+// market, calculus engine, risk manager and venue with zero allocations.
 TEST(DemoEngine, PerTickLoopAllocatesNothingAfterWarmUp) {
   DemoEngine engine(small_run(42, 100'000));
   for (int i = 0; i < 1000 + 10; ++i)

@@ -160,6 +160,12 @@ class RiskManager {
   };
 
   [[nodiscard]] Amount free_margin() const noexcept;
+  /// The state the pre-trade gate sees for an order that got past the kill switch: closing is
+  /// allowed in every state (HALTED asks for it), so REDUCING at worst.
+  [[nodiscard]] TradingState gate_state() const noexcept {
+    return kill_switch_.state() == TradingState::active ? TradingState::active
+                                                        : TradingState::reducing;
+  }
   [[nodiscard]] RiskDecision reject(RejectReason reason) const noexcept {
     RiskDecision decision;
     decision.reason = reason;

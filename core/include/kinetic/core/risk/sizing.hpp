@@ -336,12 +336,12 @@ class PriceVolatility {
   if (!(distance_raw < 9.2e18)) {
     return RejectReason::invalid_input;
   }
-  const Result<Price, RejectReason> distance = Price::from_raw(std::llround(distance_raw));
-  if (distance.value().raw() <= 0) {
+  const Price distance = Price::from_raw(std::llround(distance_raw));
+  if (distance.raw() <= 0) {
     return RejectReason::invalid_stop;
   }
   if (side == Side::buy) {
-    Price stop = entry - distance.value();
+    Price stop = entry - distance;
     if (tick.raw() > 0) {
       stop = stop.round_down(tick);
     }
@@ -350,10 +350,10 @@ class PriceVolatility {
     }
     return stop;
   }
-  if (distance.value().raw() > sizing_detail::kInt64Max - entry.raw()) {
+  if (distance.raw() > sizing_detail::kInt64Max - entry.raw()) {
     return RejectReason::invalid_input;
   }
-  Price stop = entry + distance.value();
+  Price stop = entry + distance;
   if (tick.raw() > 0) {
     stop = stop.round_up(tick);
   }
