@@ -84,7 +84,10 @@ RiskManager::RiskManager(const RiskParams& params, std::span<const InstrumentRul
       pre_trade_(params.pre_trade),
       validator_(params.validation),
       statistics_(params.prior_win_probability, params.prior_trades),
-      equity_(equity) {
+      equity_(equity),
+      inverse_max_leverage_(1.0 / params.sizing.max_leverage),
+      // The gate refuses price × qty > max_order_notional: as a value, max × 1e8.
+      max_order_value_(int128{params.pre_trade.max_order_notional.raw()} * Price::kScale) {
   assert(params.valid() && "RiskParams out of range");
   assert(instruments.size() <= kMaxSymbols && "too many instruments");
   for (std::size_t i = 0; i < instruments.size() && i < kMaxSymbols; ++i) {
@@ -120,118 +123,101 @@ void RiskManager::on_timer(TimestampNs now) noexcept {
 Amount RiskManager::free_margin() const noexcept {
   // Nearest raw unit; the exchange's margin check is exact, this one only has to be close.
   const double used =
-      static_cast<double>(portfolio_.total_exposure().raw()) / params_.sizing.max_leverage;
+      static_cast<double>(portfolio_.total_exposure().raw()) * inverse_max_leverage_;
   const double free = static_cast<double>(equity_.raw()) - used;
-  return Amount::from_raw(free > 0.0 ? std::llround(free) : 0);
+  return Amount::from_raw(free >= 0.5 ? static_cast<std::int64_t>(free + 0.5) : 0);
 }
 
+// One decision object, filled in place (the answer is some 200 bytes: building it in a
+// temporary and copying it out cost more than several of the checks it reports on).
 RiskDecision RiskManager::check_entry(const EntryProposal& proposal) noexcept {
+  RiskDecision decision;
+  decision.reason = decide_entry(proposal, decision);
+  return decision;
+}
+
+RejectReason RiskManager::decide_entry(const EntryProposal& proposal,
+                                       RiskDecision& decision) noexcept {
   if (proposal.symbol >= kMaxSymbols || !symbols_[proposal.symbol].known ||
       (proposal.side != Side::buy && proposal.side != Side::sell))
-    return reject(RejectReason::invalid_input);
+    return RejectReason::invalid_input;
   if (proposal.flagged_tick && params_.validation.policy == FlaggedTickPolicy::drop)
-    return reject(RejectReason::flagged_market_data);
+    return RejectReason::flagged_market_data;
   const TradingState trading = kill_switch_.state();
   if (trading == TradingState::halted)
-    return reject(RejectReason::halted);
+    return RejectReason::halted;
   if (trading == TradingState::reducing)
-    return reject(RejectReason::reduce_only_required);
+    return RejectReason::reduce_only_required;
 
   const SymbolState& state = symbols_[proposal.symbol];
   if (!state.volatility.full())
-    return reject(RejectReason::no_volatility);
-  const Result<Price, RejectReason> stop =
-      stop_price(proposal.side, proposal.entry, state.sigma, params_.sizing.stop_sigma_k,
-                 state.rules.tick_size);
+    return RejectReason::no_volatility;
+  // A limit order is sized, stopped and checked at its price on the tick (toward the passive
+  // side), the price it fills at; a market order at the expected fill.
+  const bool limit = proposal.type == OrderType::limit;
+  const Price entry =
+      limit ? round_limit_price(state.rules, proposal.side, proposal.entry) : proposal.entry;
+  const Result<Price, RejectReason> stop = stop_price(
+      proposal.side, entry, state.sigma, params_.sizing.stop_sigma_k, state.rules.tick_size);
   if (!stop)
-    return reject(stop.error());
+    return stop.error();
+
+  // The portfolio first: whether a position may open at all, and its exposure room as a
+  // value bound for the sizer (with the gate's order notional), so the size is computed once
+  // within every limit instead of sized and then cut.
+  const EntryRoom room =
+      portfolio_.entry_room(proposal.symbol, proposal.side, entry, equity_, correlation_);
+  if (room.reason != RejectReason::none)
+    return room.reason;
 
   SizeRequest request;
   request.side = proposal.side;
-  request.entry = proposal.entry;
+  request.entry = entry;
   request.stop = stop.value();
   request.target = proposal.target;
   request.confidence = proposal.confidence;
   request.win_probability = statistics_.win_probability();
   // Kelly's b and a: what this order aims for and what it risks, per unit. Only their ratio
   // matters, so the raw differences serve (exact, and no division to convert them).
-  const std::int64_t reward_raw = proposal.target.raw() - proposal.entry.raw();
-  const std::int64_t risk_raw = proposal.entry.raw() - stop.value().raw();
-  request.avg_win = std::fabs(static_cast<double>(reward_raw));
-  request.avg_loss = std::fabs(static_cast<double>(risk_raw));
+  request.avg_win = std::fabs(static_cast<double>(proposal.target.raw() - entry.raw()));
+  request.avg_loss = std::fabs(static_cast<double>(entry.raw() - stop.value().raw()));
   request.equity = equity_;
   request.available_margin = free_margin();
   request.type = proposal.type;
+  request.max_value = room.max_value;
+  request.max_value_bound = room.bound;
+  if (max_order_value_ < request.max_value) {
+    request.max_value = max_order_value_;
+    request.max_value_bound = SizeBound::order_notional;
+  }
   const SizeDecision size = size_order(request, state.rules, params_.sizing, state.limits);
-  if (!size.accepted()) {
-    RiskDecision decision = reject(size.reason);
-    decision.win_probability = request.win_probability;
-    decision.kelly_fraction = size.kelly_fraction;
-    return decision;
-  }
+  decision.win_probability = request.win_probability;
+  decision.kelly_fraction = size.kelly_fraction;
+  if (!size.accepted())
+    return size.reason;
 
-  Qty qty = size.qty;
-  SizeBound bound = size.bound;
-  const PortfolioCheck room =
-      portfolio_.check_new(proposal.symbol, proposal.side, qty, proposal.entry, equity_,
-                           correlation_, RoomWanted::when_refused);
-  if (room.reason != RejectReason::none) {
-    // The portfolio refuses only what cannot be cut down (open positions, correlation); for
-    // exposure it says how much room is left: take that, on the step.
-    const bool exposure = room.reason == RejectReason::symbol_exposure_limit ||
-                          room.reason == RejectReason::total_exposure_limit;
-    if (!exposure)
-      return reject(room.reason);
-    qty = round_qty_down(state.rules, room.max_qty_allowed);
-    bound = room.bound;
-    if (qty.raw() <= 0)
-      return reject(room.reason);
-  }
-
-  OrderIntent order{};
+  OrderIntent& order = decision.order;
   order.created_ts = proposal.now;
   order.client_order_id = next_order_id_;
   order.symbol = proposal.symbol;
   order.side = proposal.side;
   order.type = proposal.type;
-  order.tif = proposal.type == OrderType::market ? TimeInForce::ioc : TimeInForce::gtc;
-  order.price = proposal.type == OrderType::limit
-                    ? round_limit_price(state.rules, proposal.side, proposal.entry)
-                    : Price{};
-  order.qty = qty;
+  order.tif = limit ? TimeInForce::gtc : TimeInForce::ioc;
+  order.price = limit ? entry : Price{};
+  order.qty = size.qty;  // meets every instrument rule at `entry` (size_order)
   order.stop_loss = stop.value();
   // The take-profit on the tick, toward the entry: never promises more than the forecast.
   order.take_profit = round_limit_price(state.rules, proposal.side, proposal.target);
   order.reduce_only = false;
-
-  // The sizer's quantity already meets every rule at the entry price; the rules are checked
-  // again only where the order differs from what was sized: a limit price moved onto the
-  // tick, or a quantity cut down to the exposure room.
-  if (order.type == OrderType::limit || qty != size.qty) {
-    const Price reference = order.type == OrderType::limit ? order.price : proposal.entry;
-    const RejectReason rules =
-        check_order(state.rules, order.side, order.type, reference, order.qty);
-    if (rules != RejectReason::none)
-      return reject(rules);
-  }
   const RejectReason gate = pre_trade_.check(order, proposal.now, state.last_price, trading);
   if (gate != RejectReason::none)
-    return reject(gate);
+    return gate;
 
   ++next_order_id_;
-  RiskDecision decision;
-  decision.bound = bound;
-  decision.order = order;
+  decision.bound = size.bound;
   decision.leverage = size.leverage;
-  if (qty == size.qty) {
-    decision.risk_amount = size.risk_amount;
-  } else {  // cut to the exposure room: the loss at the stop of what is left
-    const auto risk = notional(Price::from_raw(risk_raw < 0 ? -risk_raw : risk_raw), qty);
-    decision.risk_amount = risk ? risk.value() : size.risk_amount;
-  }
-  decision.win_probability = request.win_probability;
-  decision.kelly_fraction = size.kelly_fraction;
-  return decision;
+  decision.risk_amount = size.risk_amount;
+  return RejectReason::none;
 }
 
 RejectReason RiskManager::check_intent(const OrderIntent& order, TimestampNs now,

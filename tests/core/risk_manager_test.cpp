@@ -164,15 +164,66 @@ TEST(RiskManager, ExposureLimitCutsTheSizeAndSaysSo) {
   EXPECT_EQ(decision.bound, SizeBound::symbol_exposure);
 }
 
+TEST(RiskManager, OrderNotionalLimitBoundsTheSize) {
+  RiskParams params;
+  params.portfolio.max_symbol_exposure_bps = 50'000;  // 5× equity: out of the way
+  params.portfolio.max_total_exposure_bps = 50'000;
+  params.pre_trade.max_order_notional = amount("500");
+  Fixture f(params);
+  f.warm_up();
+  const RiskDecision decision = f.manager->check_entry(f.long_entry());
+  ASSERT_TRUE(decision.accepted()) << to_string(decision.reason);
+  EXPECT_EQ(decision.bound, SizeBound::order_notional);
+  EXPECT_EQ(decision.order.qty, qty("0.007"));        // 500 / 65000 = 0.00769…
+  params.pre_trade.max_order_notional = amount("4");  // below BTC's 5 USDT minimum notional
+  Fixture tiny(params);
+  tiny.warm_up();
+  EXPECT_EQ(tiny.manager->check_entry(tiny.long_entry()).reason,
+            RejectReason::order_notional_limit);
+}
+
+TEST(RiskManager, LimitEntryIsSizedAtItsPriceOnTheTick) {
+  RiskParams params;
+  params.portfolio.max_symbol_exposure_bps = 200;  // 2% of 10000 = 200 USDT of BTC
+  Fixture f(params);
+  f.warm_up();
+  EntryProposal sell;
+  sell.symbol = 0;
+  sell.side = Side::sell;
+  sell.type = OrderType::limit;
+  sell.entry = Price::from_raw(price("65000.05").raw());  // between ticks: up, passive
+  sell.target = price("64900");
+  sell.confidence = 1.0;
+  sell.now = f.now;
+  const RiskDecision decision = f.manager->check_entry(sell);
+  ASSERT_TRUE(decision.accepted()) << to_string(decision.reason);
+  EXPECT_EQ(decision.order.price, price("65000.1"));
+  EXPECT_EQ(decision.order.tif, TimeInForce::gtc);
+  EXPECT_GT(decision.order.stop_loss, price("65000.1"));  // stopped from the order's price
+  EXPECT_EQ(decision.order.qty, qty("0.003"));            // 200 / 65000.1 = 0.00307…
+  EXPECT_EQ(decision.bound, SizeBound::symbol_exposure);
+}
+
 TEST(RiskManager, TinyBalanceIsSizedOrRefusedWithAReason) {
   // 1 USDT of equity: BTC's smallest order (0.001 × 65000 = 65 USDT of notional) risks only
   // 0.001 × ~10 = 0.01 USDT at the stop (within 2% of 1), but needs 6.5 USDT of margin at the
-  // highest leverage allowed (10): refused for margin, with that reason.
-  Fixture f(RiskParams{}, "1");
+  // highest leverage allowed (10): with exposure limits that allow it (up to 100× equity),
+  // refused for margin, with that reason.
+  RiskParams loose;
+  loose.portfolio.max_symbol_exposure_bps = 1'000'000;
+  loose.portfolio.max_total_exposure_bps = 1'000'000;
+  Fixture f(loose, "1");
   f.warm_up();
   const RiskDecision decision = f.manager->check_entry(f.long_entry());
   EXPECT_FALSE(decision.accepted());
   EXPECT_EQ(decision.reason, RejectReason::insufficient_margin) << to_string(decision.reason);
+
+  // Under the default limits (20% of equity per symbol: 0.2 USDT) the exposure room is the
+  // tighter limit, and the refusal names it.
+  Fixture tight(RiskParams{}, "1");
+  tight.warm_up();
+  EXPECT_EQ(tight.manager->check_entry(tight.long_entry()).reason,
+            RejectReason::symbol_exposure_limit);
 }
 
 TEST(RiskManager, ExitClosesTheWholePositionEvenWhenHalted) {
@@ -303,6 +354,12 @@ TEST(RiskManagerProperty, AcceptedEntriesNeverBreakTheRules) {
       ASSERT_EQ(check_order(f.rules, o.side, o.type, reference, o.qty), RejectReason::none);
       ASSERT_EQ(o.qty.raw() % f.rules.qty_step.raw(), 0);
       ASSERT_LE(d.risk_amount.to_double(), 0.02 * f.manager->equity().to_double() + 1e-8);
+      ASSERT_LE(notional(reference, o.qty).value(), f.params.pre_trade.max_order_notional);
+      // Filled at its price, the position keeps within the portfolio's limits.
+      f.manager->on_fill(0, o.side, o.qty, reference);
+      const PortfolioLimits& book = f.manager->portfolio();
+      ASSERT_LE(book.position(0).exposure, book.symbol_exposure_limit(f.manager->equity()));
+      ASSERT_LE(book.total_exposure(), book.total_exposure_limit(f.manager->equity()));
       f.manager->on_order_sent(o, f.now);
       f.now += kSecond;  // keep clear of the rate limit and the duplicate guard
     }

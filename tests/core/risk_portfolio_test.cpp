@@ -22,6 +22,7 @@ using kinetic::TimestampNs;
 using kinetic::math::BasicReturnCorrelation;
 using kinetic::math::ReturnCorrelation;
 using kinetic::math::ReturnCorrelationParams;
+using kinetic::risk::EntryRoom;
 using kinetic::risk::PortfolioCheck;
 using kinetic::risk::PortfolioLimits;
 using kinetic::risk::PortfolioParams;
@@ -275,7 +276,18 @@ class Portfolio : public ::testing::Test {
   PortfolioCheck check(SymbolId s, Side side, Qty q, Price p, Amount equity = kEquity) const {
     return book.check_new(s, side, q, p, equity, no_history);
   }
+  EntryRoom room(SymbolId s, Side side, Price p, Amount equity = kEquity) const {
+    return book.entry_room(s, side, p, equity, no_history);
+  }
 };
+
+__extension__ using Int128 = __int128;
+// The value price.raw() × qty.raw() of `units` of notional, and the largest value whose
+// notional (rounded down to 1e-8) is still `units`.
+constexpr Int128 kValuePerUnit = Int128{10'000'000'000'000'000};
+constexpr Int128 largest_value_of(std::int64_t units) {
+  return Int128{units} * kValuePerUnit + 99'999'999;
+}
 
 TEST_F(Portfolio, LimitsAreBasisPointsOfEquity) {
   EXPECT_EQ(book.symbol_exposure_limit(kEquity), amount(2'000));
@@ -469,6 +481,63 @@ TEST_F(Portfolio, CorrelationLimitBlocksSameDirectionOnly) {
   EXPECT_EQ(flip.correlated_with, 0);
   // Closing 1 (a reduction) is fine.
   EXPECT_EQ(book.check_new(1, Side::sell, qty(1), px(100), kEquity, *corr).reason,
+            RejectReason::none);
+}
+
+TEST_F(Portfolio, EntryRoomIsTheExposureRoomAsAValue) {
+  // Flat: the symbol limit (2 000) binds; the largest value whose exposure stays 2 000.
+  EntryRoom flat = room(0, Side::buy, px(100));
+  EXPECT_EQ(flat.reason, RejectReason::none);
+  EXPECT_EQ(flat.bound, SizeBound::symbol_exposure);
+  EXPECT_TRUE(flat.max_value == largest_value_of(2'000));
+  // Holding 15 at 100: 500 left, the same room check_new reports in quantity (5 at 100).
+  book.on_fill(0, Side::buy, qty(15), px(100));
+  EXPECT_TRUE(room(0, Side::buy, px(100)).max_value == largest_value_of(500));
+  EXPECT_EQ(check(0, Side::buy, qty(5), px(100)).max_qty_allowed, qty(5));
+  // Against the position it is a flip: closing 15 (1 500) and opening up to 2 000 short.
+  EXPECT_TRUE(room(0, Side::sell, px(100)).max_value == largest_value_of(3'500));
+  // The total limit (5 000) binds once others hold 4 000: 1 000 for symbol 2.
+  book.on_fill(1, Side::sell, qty(50), px(50));  // 2 500
+  const EntryRoom total = room(2, Side::buy, px(100));
+  EXPECT_EQ(total.bound, SizeBound::total_exposure);
+  EXPECT_TRUE(total.max_value == largest_value_of(1'000));
+}
+
+TEST_F(Portfolio, EntryRoomOverTheLimitIsNegativeAndClosingAlwaysFits) {
+  book.on_fill(0, Side::buy, qty(20), px(100));
+  book.on_mark(0, px(150));  // 3 000 against a 2 000 limit
+  EXPECT_TRUE(room(0, Side::buy, px(150)).max_value < 0);
+  // Others above the total limit: a flip of 0 may still close all of it (10 at 100), no more.
+  book.on_fill(0, Side::sell, qty(10), px(100));  // long 10 at 100: 1 000
+  book.on_fill(1, Side::sell, qty(40), px(50));   // 2 000
+  book.on_fill(2, Side::buy, qty(40), px(100));   // 4 000: 7 000 in all
+  const EntryRoom closing = room(0, Side::sell, px(100));
+  EXPECT_EQ(closing.reason, RejectReason::none);
+  EXPECT_EQ(closing.bound, SizeBound::total_exposure);
+  EXPECT_TRUE(closing.max_value == Int128{px(100).raw()} * qty(10).raw());
+}
+
+TEST_F(Portfolio, EntryRoomAdmitsAsCheckNewDoes) {
+  EXPECT_EQ(room(0, Side::none, px(100)).reason, RejectReason::invalid_input);
+  EXPECT_EQ(room(0, Side::buy, Price{}).reason, RejectReason::invalid_input);
+  EXPECT_EQ(room(0, Side::buy, px(100), Amount{}).reason, RejectReason::invalid_input);
+  EXPECT_EQ(room(64, Side::buy, px(100)).reason, RejectReason::invalid_input);
+  const auto corr = std::make_unique<ReturnCorrelation>(correlated_book(20));
+  book.on_fill(0, Side::buy, qty(1), px(100));
+  const EntryRoom same = book.entry_room(1, Side::buy, px(100), kEquity, *corr);
+  EXPECT_EQ(same.reason, RejectReason::correlated_position);
+  EXPECT_EQ(same.correlated_with, 0);
+  EXPECT_EQ(same.correlation, 1.0);
+  EXPECT_EQ(book.entry_room(1, Side::sell, px(100), kEquity, *corr).reason, RejectReason::none);
+  EXPECT_EQ(book.entry_room(0, Side::buy, px(100), kEquity, *corr).reason, RejectReason::none);
+  PortfolioParams two = default_params();
+  two.max_open_positions = 2;
+  PortfolioLimits small(two);
+  small.on_fill(0, Side::buy, qty(1), px(100));
+  small.on_fill(1, Side::sell, qty(1), px(100));
+  EXPECT_EQ(small.entry_room(2, Side::buy, px(100), kEquity, no_history).reason,
+            RejectReason::max_open_positions);
+  EXPECT_EQ(small.entry_room(1, Side::sell, px(100), kEquity, no_history).reason,
             RejectReason::none);
 }
 

@@ -546,6 +546,69 @@ TEST(Sizing, RaisedToMinimumOnlyWithinTheRiskLimit) {
   EXPECT_EQ(d.qty, Qty{});
 }
 
+TEST(Sizing, TheCallersValueCapBindsAndNamesItsLimit) {
+  // The cap is a value: price.raw() × qty.raw() = notional × 1e16.
+  SizeRequest q = btc_request();
+  q.max_value = Int128{1000} * 10'000'000'000'000'000;  // 1000 USDT of notional
+  q.max_value_bound = SizeBound::symbol_exposure;
+  SizeDecision d = size_order(q, btc_rules(), SizingParams{});
+  ASSERT_EQ(d.reason, RejectReason::none);
+  EXPECT_EQ(d.bound, SizeBound::symbol_exposure);
+  EXPECT_EQ(d.qty, qt("0.015"));  // 1000 / 65000 = 0.01538… down to the step
+  EXPECT_EQ(d.notional, am("975"));
+
+  // A tie with the margin names the margin; one raw unit below it, the cap.
+  q.available_margin = am("1000");  // 1000 × 10: a value of 1e20
+  q.max_value = Int128{100'000'000'000} * 1'000'000'000;
+  q.max_value_bound = SizeBound::total_exposure;
+  d = size_order(q, btc_rules(), SizingParams{});
+  ASSERT_EQ(d.reason, RejectReason::none);
+  EXPECT_EQ(d.bound, SizeBound::margin);
+  EXPECT_EQ(d.qty, qt("0.153"));
+  q.max_value -= 1;
+  d = size_order(q, btc_rules(), SizingParams{});
+  ASSERT_EQ(d.reason, RejectReason::none);
+  EXPECT_EQ(d.bound, SizeBound::total_exposure);
+  EXPECT_EQ(d.qty, qt("0.153"));
+
+  // Under the exchange minimum (5 USDT of notional), the cap's own refusal.
+  q.max_value = Int128{4} * 10'000'000'000'000'000;
+  q.max_value_bound = SizeBound::order_notional;
+  d = size_order(q, btc_rules(), SizingParams{});
+  EXPECT_EQ(d.reason, RejectReason::order_notional_limit);
+  EXPECT_EQ(d.qty, Qty{});
+  // No room at all (a negative cap: the position already exceeds the limit).
+  q.max_value = -1;
+  q.max_value_bound = SizeBound::symbol_exposure;
+  EXPECT_EQ(size_order(q, btc_rules(), SizingParams{}).reason, RejectReason::symbol_exposure_limit);
+}
+
+TEST(Sizing, TheValueCapStopsTheRaiseToTheMinimum) {
+  // As in RaisedToMinimumOnlyWithinTheRiskLimit: 0.5 coin by risk, raised to the minimum of 1
+  // coin (100 USDT) — unless the cap (60 USDT) does not hold it.
+  InstrumentRules rules = cheap_coin_rules();
+  rules.qty_step = qt("0.1");
+  SizeRequest q{};
+  q.side = Side::buy;
+  q.entry = px("100");
+  q.stop = px("98");
+  q.target = px("103");
+  q.confidence = 0.5;
+  q.win_probability = 0.6;
+  q.avg_win = q.avg_loss = 1.0;
+  q.equity = am("100");
+  q.available_margin = am("100");
+  q.max_value = Int128{60} * 10'000'000'000'000'000;
+  q.max_value_bound = SizeBound::total_exposure;
+  const SizeDecision d = size_order(q, rules, SizingParams{});
+  EXPECT_EQ(d.reason, RejectReason::total_exposure_limit);
+  q.max_value = Int128{100} * 10'000'000'000'000'000;  // exactly the minimum's value: fits
+  const SizeDecision fits = size_order(q, rules, SizingParams{});
+  ASSERT_EQ(fits.reason, RejectReason::none);
+  EXPECT_EQ(fits.bound, SizeBound::minimum);
+  EXPECT_EQ(fits.qty, qt("1"));
+}
+
 TEST(Sizing, RoundsDownToTheStep) {
   InstrumentRules rules = btc_rules();
   rules.qty_step = qt("0.01");
@@ -690,6 +753,11 @@ TEST(SizingProperty, AcceptedSizesKeepEveryRuleAndTheRiskLimit) {
     q.avg_loss = uniform(0.001, 0.05);
     q.equity = Amount::from_double(std::pow(10.0, uniform(0.0, 7.0))).value();
     q.available_margin = Amount::from_double(q.equity.to_double() * uniform(0.0, 1.2)).value();
+    if (pick(0, 2) == 0) {  // an exposure room, sometimes none at all
+      const double room = q.equity.to_double() * uniform(-0.1, 3.0);
+      q.max_value = static_cast<Int128>(room * 1e8) * 100'000'000;
+      q.max_value_bound = pick(0, 1) ? SizeBound::symbol_exposure : SizeBound::total_exposure;
+    }
 
     const SizeDecision d = size_order(q, r, p);
     ++by_reason[static_cast<int>(d.reason)];
@@ -710,6 +778,7 @@ TEST(SizingProperty, AcceptedSizesKeepEveryRuleAndTheRiskLimit) {
     }
     const Int128 notional_exact = Int128{q.entry.raw()} * d.qty.raw();  // × 1e16
     ASSERT_GE(notional_exact, Int128{r.min_notional.raw()} * 100'000'000) << i;
+    ASSERT_LE(notional_exact, q.max_value) << i;
     ASSERT_EQ(d.notional, kinetic::notional(q.entry, d.qty).value());
     // The risk limit, exactly against the budget and approximately against the doubles.
     const Int128 risk_exact = Int128{d.qty.raw()} * distance.raw();  // × 1e16
@@ -751,13 +820,15 @@ TEST(SizingProperty, AcceptedSizesKeepEveryRuleAndTheRiskLimit) {
   }
   std::printf("\n");
   EXPECT_GT(accepted, 20'000);
-  for (const SizeBound b : {SizeBound::kelly, SizeBound::risk_fraction, SizeBound::max_order_qty,
-                            SizeBound::margin, SizeBound::minimum}) {
+  for (const SizeBound b :
+       {SizeBound::kelly, SizeBound::risk_fraction, SizeBound::max_order_qty, SizeBound::margin,
+        SizeBound::minimum, SizeBound::symbol_exposure, SizeBound::total_exposure}) {
     EXPECT_GT(by_bound[static_cast<int>(b)], 100) << to_string(b);
   }
-  for (const RejectReason reason : {RejectReason::qty_below_min, RejectReason::notional_below_min,
-                                    RejectReason::insufficient_margin,
-                                    RejectReason::reward_risk_too_low, RejectReason::no_edge}) {
+  for (const RejectReason reason :
+       {RejectReason::qty_below_min, RejectReason::notional_below_min,
+        RejectReason::insufficient_margin, RejectReason::reward_risk_too_low, RejectReason::no_edge,
+        RejectReason::symbol_exposure_limit, RejectReason::total_exposure_limit}) {
     EXPECT_GT(by_reason[static_cast<int>(reason)], 100) << to_string(reason);
   }
 }

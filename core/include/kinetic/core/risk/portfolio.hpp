@@ -33,12 +33,14 @@
 // it down); `bound` says which limit gave it. It is 0 when rules 1, 3, 4 or 5 refuse, and
 // |position| (bound none) for a reduction: flipping beyond it is checked as a new direction.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 
 #include "kinetic/core/decimal.hpp"
+#include "kinetic/core/int128.hpp"
 #include "kinetic/core/math/correlation.hpp"
 #include "kinetic/core/risk/reasons.hpp"
 #include "kinetic/core/types.hpp"
@@ -65,6 +67,18 @@ struct PortfolioCheck {
   RejectReason reason = RejectReason::none;
   Qty max_qty_allowed{};              ///< largest qty of this order within the exposure limits
   SizeBound bound = SizeBound::none;  ///< which limit gave max_qty_allowed (none: reduction)
+  SymbolId correlated_with = 0;       ///< for correlated_position: the open symbol that blocked
+  double correlation = 0.0;           ///< for correlated_position: their correlation
+
+  [[nodiscard]] constexpr bool ok() const noexcept { return reason == RejectReason::none; }
+};
+
+/// What entry_room() decided: whether a new position may open, and its exposure room as a
+/// value (price.raw() × qty.raw(), the notional × 1e16) for the sizer to bound against.
+struct EntryRoom {
+  RejectReason reason = RejectReason::none;
+  int128 max_value = 0;               ///< largest price.raw() × qty.raw() within the limits
+  SizeBound bound = SizeBound::none;  ///< the limit that gives max_value
   SymbolId correlated_with = 0;       ///< for correlated_position: the open symbol that blocked
   double correlation = 0.0;           ///< for correlated_position: their correlation
 
@@ -142,73 +156,63 @@ class BasicPortfolioLimits {
       check.reason = RejectReason::invalid_input;
       return check;
     }
-    const PortfolioPosition& position = positions_[symbol];
-    const std::int64_t held = position.qty.raw();  // signed
-    const std::int64_t order_sign = side == Side::buy ? 1 : -1;
-    const bool opposite_side = held != 0 && (held > 0) != (order_sign > 0);
-    const std::int64_t held_abs =
-        held >= 0 ? held : (held == std::numeric_limits<std::int64_t>::min() ? -(held + 1) : -held);
-
-    if (opposite_side && qty.raw() <= held_abs) {
-      check.max_qty_allowed = Qty::from_raw(held_abs);  // a reduction may close it all
+    const Held held = held_against(symbol, side);
+    if (held.opposite_side && qty.raw() <= held.abs) {
+      check.max_qty_allowed = Qty::from_raw(held.abs);  // a reduction may close it all
       return check;
     }
     if (equity.raw() <= 0) {
       check.reason = RejectReason::invalid_input;
       return check;
     }
-    if (held == 0 && open_count_ >= params_.max_open_positions) {
-      check.reason = RejectReason::max_open_positions;
+    check.reason = admit(symbol, side, held, correlation, check.correlated_with, check.correlation);
+    if (check.reason != RejectReason::none)
       return check;
-    }
-    if (held == 0 || opposite_side) {  // a new direction for this symbol
-      for (std::size_t k = 0; k < open_count_; ++k) {
-        const SymbolId other = open_symbols_[k];
-        if (other == symbol)
-          continue;
-        const bool other_long = positions_[other].qty.raw() > 0;
-        if (other_long != (order_sign > 0))
-          continue;  // opposite directions hedge
-        if (!correlation.ready(symbol, other))
-          continue;
-        const double rho = correlation.correlation(symbol, other);
-        if (rho > params_.max_correlation) {
-          check.reason = RejectReason::correlated_position;
-          check.correlated_with = other;
-          check.correlation = rho;
-          return check;
-        }
-      }
-    }
 
-    const Int128 base = opposite_side ? -Int128{held_abs} : Int128{held_abs};
-    if (room_wanted == RoomWanted::when_refused) {
-      // The post-trade position fits both limits when price × Q < (limit + 1) × 1e8 (the
-      // exposure is rounded down): products only, no division. The room is computed below
-      // only when it does not fit.
-      const Int128 post_trade = base + qty.raw();
-      const Int128 value = Int128{price.raw()} * post_trade;
-      const Int128 others = total_exposure_raw_ - position.exposure.raw();
-      const Int128 symbol_limit = limit_raw(equity, params_.max_symbol_exposure_bps);
-      const Int128 total_limit = limit_raw(equity, params_.max_total_exposure_bps) - others;
-      if (symbol_limit >= 0 && total_limit >= 0 && value < (symbol_limit + 1) * kScale &&
-          value < (total_limit + 1) * kScale)
-        return check;
-    }
-    // Room in qty for the symbol's post-trade position, under each limit, at the order price.
-    const Room room = exposure_room(symbol, price, equity);
-    // The order may take the position from `held` up to `room.qty` in its direction:
-    // max order qty = room.qty − held_abs (same side or flat) or held_abs + room.qty (flip).
-    Int128 allowed = Int128{room.qty} - base;
-    if (allowed < 0)
-      allowed = 0;
-    check.max_qty_allowed = Qty::from_raw(clamp_to_int64(allowed));
-    check.bound = room.bound;
+    const ValueRoom room = value_room(symbol, price, equity, held.base());
+    // The order fits when price × qty is within the smaller room: products only, no division.
+    if (room_wanted == RoomWanted::when_refused &&
+        Int128{price.raw()} * qty.raw() <= std::min(room.by_symbol, room.by_total))
+      return check;
+    // In quantity, each room rounded down on its own: ties go to the symbol limit, the one
+    // the operator set for this symbol.
+    const std::int64_t by_symbol = qty_within(room.by_symbol, price);
+    const std::int64_t by_total = qty_within(room.by_total, price);
+    const bool symbol_binds = by_symbol <= by_total;
+    check.max_qty_allowed = Qty::from_raw(symbol_binds ? by_symbol : by_total);
+    check.bound = symbol_binds ? SizeBound::symbol_exposure : SizeBound::total_exposure;
     if (qty.raw() > check.max_qty_allowed.raw()) {
-      check.reason = room.bound == SizeBound::symbol_exposure ? RejectReason::symbol_exposure_limit
-                                                              : RejectReason::total_exposure_limit;
+      check.reason =
+          symbol_binds ? RejectReason::symbol_exposure_limit : RejectReason::total_exposure_limit;
     }
     return check;
+  }
+
+  /// Room for an entry that is still to be sized: rules 1, 3, 4 and 5 of the header comment,
+  /// and then, instead of a quantity, the largest VALUE price.raw() × qty.raw() (the notional
+  /// × 1e16) the order may have within both exposure limits, so the sizer can take it as one
+  /// more bound and divide once, by the entry price it divides by anyway. An entry against an
+  /// open opposite position is a flip: a new direction (rules 4 and 5 apply), and closing the
+  /// whole position always fits (value_within() ≥ 0). `max_value` is negative when the
+  /// position already exceeds a limit (no room at all).
+  template <std::size_t MaxSeries>
+  [[nodiscard]] EntryRoom entry_room(
+      SymbolId symbol, Side side, Price price, Amount equity,
+      const math::BasicReturnCorrelation<MaxSeries>& correlation) const noexcept {
+    EntryRoom entry;
+    if (symbol >= MaxSymbols || side == Side::none || price.raw() <= 0 || equity.raw() <= 0) {
+      entry.reason = RejectReason::invalid_input;
+      return entry;
+    }
+    const Held held = held_against(symbol, side);
+    entry.reason = admit(symbol, side, held, correlation, entry.correlated_with, entry.correlation);
+    if (entry.reason != RejectReason::none)
+      return entry;
+    const ValueRoom room = value_room(symbol, price, equity, held.base());
+    const bool symbol_binds = room.by_symbol <= room.by_total;
+    entry.max_value = symbol_binds ? room.by_symbol : room.by_total;
+    entry.bound = symbol_binds ? SizeBound::symbol_exposure : SizeBound::total_exposure;
+    return entry;
   }
 
   [[nodiscard]] const PortfolioPosition& position(SymbolId symbol) const noexcept {
@@ -233,9 +237,23 @@ class BasicPortfolioLimits {
   __extension__ using Int128 = __int128;
   static constexpr std::int64_t kScale = Price::kScale;
 
-  struct Room {
-    std::int64_t qty;  ///< largest |post-trade position| (raw qty) within both limits
-    SizeBound bound;
+  /// The symbol's position seen from an order on one side.
+  struct Held {
+    std::int64_t signed_qty;  ///< the position (raw, signed)
+    std::int64_t abs;         ///< |position| (raw)
+    bool opposite_side;       ///< the order is against an open position
+    /// The position in the order's direction: +|position| same side, −|position| opposite.
+    [[nodiscard]] constexpr Int128 base() const noexcept {
+      return opposite_side ? -Int128{abs} : Int128{abs};
+    }
+  };
+
+  /// Each limit's room for the order, as the largest value price.raw() × order qty.raw():
+  /// the post-trade exposure ⌊price × (base + Q) / 1e8⌋ ≤ limit ⇔ price × (base + Q) ≤
+  /// (limit + 1) × 1e8 − 1 ⇔ price × Q ≤ that − price × base.
+  struct ValueRoom {
+    Int128 by_symbol;
+    Int128 by_total;
   };
 
   [[nodiscard]] static constexpr std::int64_t clamp_to_int64(Int128 value) noexcept {
@@ -252,11 +270,14 @@ class BasicPortfolioLimits {
       return product / 10'000;
     return Int128{equity.raw()} * bps / 10'000;
   }
-  // Largest raw qty Q with ⌊price × Q / 1e8⌋ ≤ limit: price × Q < (limit + 1) × 1e8.
-  [[nodiscard]] static constexpr Int128 max_qty_within(Int128 limit, Price price) noexcept {
-    if (limit < 0)
-      return 0;
-    return floor_div((limit + 1) * kScale - 1, price.raw());
+  // The largest value price × Q (raw × raw) whose exposure ⌊price × Q / 1e8⌋ is within
+  // `limit`; with no room (limit < 0) only a flat position, value 0.
+  [[nodiscard]] static constexpr Int128 value_within(Int128 limit) noexcept {
+    return limit < 0 ? 0 : (limit + 1) * kScale - 1;
+  }
+  // The largest qty whose value price × qty is within `value` (0 when there is none).
+  [[nodiscard]] static constexpr std::int64_t qty_within(Int128 value, Price price) noexcept {
+    return value <= 0 ? 0 : clamp_to_int64(floor_div(value, price.raw()));
   }
   // ⌊num / den⌋ for num ≥ 0, den > 0, exact. A 128-bit division is a library call (tens of
   // ns); a double estimate corrected by the exact 128-bit remainder needs only a 64-bit one.
@@ -281,16 +302,50 @@ class BasicPortfolioLimits {
     return num / den;
   }
 
-  [[nodiscard]] Room exposure_room(SymbolId symbol, Price price, Amount equity) const noexcept {
-    const Int128 symbol_limit = limit_raw(equity, params_.max_symbol_exposure_bps);
+  [[nodiscard]] Held held_against(SymbolId symbol, Side side) const noexcept {
+    const std::int64_t held = positions_[symbol].qty.raw();
+    const bool opposite_side = held != 0 && (held > 0) != (side == Side::buy);
+    const std::int64_t held_abs =
+        held >= 0 ? held : (held == std::numeric_limits<std::int64_t>::min() ? -(held + 1) : -held);
+    return Held{held, held_abs, opposite_side};
+  }
+
+  // Rules 4 and 5 for an order that is more than a reduction.
+  template <std::size_t MaxSeries>
+  [[nodiscard]] RejectReason admit(SymbolId symbol, Side side, const Held& held,
+                                   const math::BasicReturnCorrelation<MaxSeries>& correlation,
+                                   SymbolId& correlated_with, double& rho_out) const noexcept {
+    if (held.signed_qty == 0 && open_count_ >= params_.max_open_positions)
+      return RejectReason::max_open_positions;
+    if (held.signed_qty != 0 && !held.opposite_side)
+      return RejectReason::none;  // adds to its own direction: no new correlation
+    const bool buy = side == Side::buy;
+    for (std::size_t k = 0; k < open_count_; ++k) {
+      const SymbolId other = open_symbols_[k];
+      if (other == symbol)
+        continue;
+      const bool other_long = positions_[other].qty.raw() > 0;
+      if (other_long != buy)
+        continue;  // opposite directions hedge
+      if (!correlation.ready(symbol, other))
+        continue;
+      const double rho = correlation.correlation(symbol, other);
+      if (rho > params_.max_correlation) {
+        correlated_with = other;
+        rho_out = rho;
+        return RejectReason::correlated_position;
+      }
+    }
+    return RejectReason::none;
+  }
+
+  [[nodiscard]] ValueRoom value_room(SymbolId symbol, Price price, Amount equity,
+                                     Int128 base) const noexcept {
     const Int128 others = total_exposure_raw_ - positions_[symbol].exposure.raw();
-    const Int128 total_limit = limit_raw(equity, params_.max_total_exposure_bps) - others;
-    const Int128 by_symbol = max_qty_within(symbol_limit, price);
-    const Int128 by_total = max_qty_within(total_limit, price);
-    // Ties go to the symbol limit: it is the one the operator set for this symbol.
-    if (by_symbol <= by_total)
-      return {clamp_to_int64(by_symbol), SizeBound::symbol_exposure};
-    return {clamp_to_int64(by_total), SizeBound::total_exposure};
+    const Int128 held_value = Int128{price.raw()} * base;
+    return ValueRoom{
+        value_within(limit_raw(equity, params_.max_symbol_exposure_bps)) - held_value,
+        value_within(limit_raw(equity, params_.max_total_exposure_bps) - others) - held_value};
   }
 
   void revalue(SymbolId symbol) noexcept {

@@ -141,6 +141,24 @@ enum class SizeBound : std::uint8_t {
   return "unknown";
 }
 
+/// The refusal that goes with a limit on the size when not even the exchange minimum fits
+/// under it: symbol_exposure → symbol_exposure_limit, total_exposure → total_exposure_limit,
+/// order_notional → order_notional_limit, margin → insufficient_margin; zero_size otherwise.
+[[nodiscard]] constexpr RejectReason refusal_for(SizeBound bound) noexcept {
+  switch (bound) {
+    case SizeBound::symbol_exposure:
+      return RejectReason::symbol_exposure_limit;
+    case SizeBound::total_exposure:
+      return RejectReason::total_exposure_limit;
+    case SizeBound::order_notional:
+      return RejectReason::order_notional_limit;
+    case SizeBound::margin:
+      return RejectReason::insufficient_margin;
+    default:
+      return RejectReason::zero_size;
+  }
+}
+
 /// The kill switch's latching states, in order of severity.
 enum class TradingState : std::uint8_t { active = 0, reducing, halted };
 

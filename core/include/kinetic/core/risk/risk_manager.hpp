@@ -10,18 +10,19 @@
 // RejectReason:
 //   1. the tick that triggered it failed data validation (policy drop) → flagged_market_data;
 //   2. the kill switch: HALTED → halted, REDUCING → reduce_only_required (an entry adds risk);
-//   3. the volatility stop: stop = entry ∓ k σ (no σ yet → no_volatility);
-//   4. sizing (sizing.hpp): stop and target on the right sides, reward/risk ≥ the minimum,
+//   3. the volatility stop: stop = entry ∓ k σ (no σ yet → no_volatility), where a limit
+//      order's entry is its price rounded onto the tick toward the passive side;
+//   4. the portfolio (portfolio.hpp's entry_room): open positions, correlation with open
+//      positions on the same side, and the exposure room, which becomes a bound on the size;
+//   5. sizing (sizing.hpp): stop and target on the right sides, reward/risk ≥ the minimum,
 //      Kelly (p from the closed trades with a prior, b and a from the target and stop
 //      distances) against the risk fraction (scaled by confidence), the instrument's
-//      maximum, rounding to the step, the exchange minimums, leverage on the instrument's
-//      grid that fits the free margin;
-//   5. the portfolio (portfolio.hpp): open positions, correlation with open positions on the
-//      same side, and exposure room — a size above the room is cut down to it (the size then
-//      says it was bound by symbol_exposure or total_exposure) and must still meet the
-//      exchange minimums;
-//   6. the instrument rules once more on the final order (check_order), and the pre-trade
-//      gate (price band, order notional, orders per second, duplicates).
+//      maximum, the exposure room and the pre-trade gate's maximum order notional (the size
+//      then says it was bound by symbol_exposure, total_exposure or order_notional), the
+//      free margin, rounding to the step, the exchange minimums, leverage on the instrument's
+//      grid that fits the free margin. The size is computed once within every limit, so it
+//      meets the instrument rules at the entry without a second check;
+//   6. the pre-trade gate (price band, order notional, orders per second, duplicates).
 // An exit (check_exit) is a reduce-only market order for the whole position; it passes even
 // when the kill switch is HALTED (closing is what HALTED asks for), but not the rate limit.
 //
@@ -89,7 +90,8 @@ struct EntryProposal {
 struct RiskDecision {
   RejectReason reason = RejectReason::none;
   SizeBound bound = SizeBound::none;  ///< which limit decided the size (accepted entries)
-  OrderIntent order{};                ///< valid when accepted
+  OrderIntent order{};                ///< the order when accepted; when the instrument rules or
+                                      ///< the pre-trade gate refused, the order they refused
   Amount leverage{};
   Amount risk_amount{};  ///< loss at the stop
   double win_probability = 0.0;
@@ -160,6 +162,9 @@ class RiskManager {
   };
 
   [[nodiscard]] Amount free_margin() const noexcept;
+  /// check_entry's checks, filling `decision` in place; returns its reason.
+  [[nodiscard]] RejectReason decide_entry(const EntryProposal& proposal,
+                                          RiskDecision& decision) noexcept;
   /// The state the pre-trade gate sees for an order that got past the kill switch: closing is
   /// allowed in every state (HALTED asks for it), so REDUCING at worst.
   [[nodiscard]] TradingState gate_state() const noexcept {
@@ -181,6 +186,8 @@ class RiskManager {
   TickValidator validator_;
   TradeStatistics statistics_;
   Amount equity_{};
+  double inverse_max_leverage_ = 0.1;  // 1 / params.sizing.max_leverage
+  int128 max_order_value_ = 0;         // the gate's max_order_notional as price.raw() × qty.raw()
   std::uint64_t next_order_id_ = 1;
 };
 

@@ -25,6 +25,7 @@
 #include <limits>
 
 #include "kinetic/core/decimal.hpp"
+#include "kinetic/core/int128.hpp"
 #include "kinetic/core/result.hpp"
 #include "kinetic/core/risk/instrument.hpp"
 #include "kinetic/core/risk/reasons.hpp"
@@ -330,13 +331,13 @@ class PriceVolatility {
       !sizing_detail::is_finite(sigma) || !sizing_detail::is_finite(k) || sigma < 0.0 || k < 0.0) {
     return RejectReason::invalid_input;
   }
-  // k σ to the nearest 1e-8 (llround, not the general decimal conversion: this runs on every
-  // entry and the nearest raw unit is all the stop needs).
-  const double distance_raw = k * sigma * static_cast<double>(Price::kScale);
-  if (!(distance_raw < 9.2e18)) {
+  // k σ to the nearest 1e-8 (not the general decimal conversion: this runs on every entry and
+  // the nearest raw unit is all the stop needs).
+  std::int64_t distance_raw = 0;
+  if (!sizing_detail::scale_raw(k * sigma, Price::kScale, distance_raw)) {
     return RejectReason::invalid_input;
   }
-  const Price distance = Price::from_raw(std::llround(distance_raw));
+  const Price distance = Price::from_raw(distance_raw);
   if (distance.raw() <= 0) {
     return RejectReason::invalid_stop;
   }
@@ -417,6 +418,14 @@ struct SizeRequest {
   Amount equity{};               ///< account equity (> 0)
   Amount available_margin{};     ///< margin free for this order (≥ 0)
   OrderType type = OrderType::limit;
+  /// A cap from outside the sizer on the order's value entry.raw() × qty.raw() (the notional
+  /// × 1e16): the portfolio's exposure room (portfolio.hpp's entry_room), the gate's maximum
+  /// order notional. `max_value_bound` names it (symbol_exposure, total_exposure,
+  /// order_notional). The default is no cap; a negative cap leaves no room.
+  int128 max_value = kNoValueCap;
+  SizeBound max_value_bound = SizeBound::none;
+
+  static constexpr int128 kNoValueCap = ~(static_cast<int128>(1) << 127);
 };
 
 /// The sizer's answer. Plain aggregate, trivially copyable. On rejection (`reason` ≠ none)
@@ -514,16 +523,21 @@ struct SizingLimits {
 ///      risk_fraction  = risk_fraction × E × (confidence if scale_by_confidence) / D
 ///      max_order_qty  = maxOrderQty; for a market order also maxMktOrderQty when set
 ///      margin         = available_margin × highest allowed leverage / entry
+///      request cap    = max_value / entry (exposure room, order notional; named by
+///                       max_value_bound)
 ///    The smallest wins and names the bound (ties: the earlier in that order; kelly against
 ///    risk_fraction compares the two budgets before the division by D). It is then rounded
 ///    down to qty_step. A zero risk budget (confidence 0) is zero_size.
 /// 3. The exchange minimum is q_min = max(minOrderQty, the smallest step multiple whose exact
 ///    notional at the entry reaches minNotionalValue), both rounded up to qty_step. A size
 ///    below q_min is raised to q_min (bound = minimum) only when q_min × D ≤ risk_fraction × E
-///    (the hard limit, not scaled by confidence or Kelly) and q_min is within the maximum
-///    quantity; else it is rejected: insufficient_margin if the margin bound it, qty_below_min
-///    if it is under minOrderQty, notional_below_min otherwise. With no exchange minimum, a
-///    size that rounds to zero is zero_size.
+///    (the hard limit, not scaled by confidence or Kelly), q_min is within the maximum
+///    quantity and entry × q_min within the request cap; else it is rejected: when the margin
+///    or the request cap bound the size, with their refusal (refusal_for: insufficient_margin,
+///    symbol_exposure_limit, total_exposure_limit, order_notional_limit); qty_below_min if it
+///    is under minOrderQty; notional_below_min otherwise; the request cap's refusal when only
+///    it stops q_min. With no exchange minimum, a size that rounds to zero is zero_size (or
+///    the refusal of the margin or cap that bound it).
 /// 4. Leverage: the smallest allowed leverage L ≤ params.max_leverage with notional ≤
 ///    L × available_margin (exactly equal fits); none gives insufficient_margin. Allowed, as
 ///    in round_leverage_up (instrument.hpp): minLeverage + k × leverageStep up to maxLeverage,
@@ -605,40 +619,49 @@ struct SizingLimits {
     qty = max_qty;
     bound = SizeBound::max_order_qty;
   }
-  // The margin bounds the size only when entry × qty > margin × lev_high: compare products,
-  // and divide only when it does.
-  if (Int128{entry} * qty > Int128{margin} * lev_high) {
-    if (const std::int64_t q = clamp_to_int64(floor_div(Int128{margin} * lev_high, entry));
-        q < qty) {
+  // The value bounds: the margin at the highest allowed leverage, and the caller's cap; the
+  // smaller binds (ties: the margin). Compare products, and divide only when one binds.
+  Int128 value_cap = Int128{margin} * lev_high;
+  SizeBound value_bound = SizeBound::margin;
+  if (request.max_value < value_cap) {
+    value_cap = request.max_value > 0 ? request.max_value : 0;
+    value_bound = request.max_value_bound;
+  }
+  if (Int128{entry} * qty > value_cap) {
+    if (const std::int64_t q = clamp_to_int64(floor_div(value_cap, entry)); q < qty) {
       qty = q;
-      bound = SizeBound::margin;
+      bound = value_bound;
     }
   }
   qty = round_down_raw(qty, step);
 
-  // 3. The exchange minimum.
+  // 3. The exchange minimum. A size on the step that meets minOrderQty and whose exact
+  // notional reaches minNotionalValue is at least q_min (the smallest such step multiple):
+  // products decide it, and q_min is computed only below that.
   const std::int64_t min_by_qty = limits.min_by_qty;
-  // ⌈⌈a/b⌉/c⌉ = ⌈a/(b·c)⌉: the minimum notional's quantity, already on the step, in one
-  // division.
-  const std::int64_t min_by_notional = clamp_to_int64(
-      ceil_div(Int128{rules.min_notional.raw()} * kScale, Int128{entry} * step) * step);
-  const std::int64_t min_qty = min_by_qty > min_by_notional ? min_by_qty : min_by_notional;
-  if (qty < min_qty) {
-    if (bound == SizeBound::margin) {
-      return reject(RejectReason::insufficient_margin, kelly);
+  const Int128 min_value = Int128{rules.min_notional.raw()} * kScale;
+  if (qty < min_by_qty || Int128{entry} * qty < min_value) {
+    // ⌈⌈a/b⌉/c⌉ = ⌈a/(b·c)⌉: the minimum notional's quantity, already on the step, in one
+    // division.
+    const std::int64_t min_by_notional =
+        clamp_to_int64(ceil_div(min_value, Int128{entry} * step) * step);
+    const std::int64_t min_qty = min_by_qty > min_by_notional ? min_by_qty : min_by_notional;
+    if (bound == value_bound) {  // neither the margin nor the cap can be raised above
+      return reject(refusal_for(bound), kelly);
     }
     const bool within_risk = Int128{min_qty} * distance <= Int128{risk_limit} * kScale;
     if (!within_risk || min_qty > max_qty) {
       return reject(
           qty < min_by_qty ? RejectReason::qty_below_min : RejectReason::notional_below_min, kelly);
     }
+    if (Int128{entry} * min_qty > request.max_value) {
+      return reject(refusal_for(request.max_value_bound), kelly);
+    }
     qty = min_qty;
     bound = SizeBound::minimum;
   }
   if (qty <= 0) {  // no exchange minimum and less than one step
-    return reject(
-        bound == SizeBound::margin ? RejectReason::insufficient_margin : RejectReason::zero_size,
-        kelly);
+    return reject(bound == value_bound ? refusal_for(bound) : RejectReason::zero_size, kelly);
   }
 
   // 4. Leverage: smallest grid value L with entry × qty ≤ margin × L (both in raw², exact).
