@@ -29,6 +29,9 @@
 //   6. symbol_exposure_limit / total_exposure_limit: qty above max_qty_allowed, the largest
 //      qty of this order that keeps both exposures within their limits; the reason names the
 //      limit that binds (the smaller room).
+// entry_room() answers the same question for an entry that is not sized yet: rules 1, 3, 4
+// and 5, then the exposure room as a value (price × qty in raw units) that the sizer takes as
+// one more bound, so an entry is sized once within every limit.
 // max_qty_allowed is the room for the sizer to cap against (not rounded to the qty step: round
 // it down); `bound` says which limit gave it. It is 0 when rules 1, 3, 4 or 5 refuse, and
 // |position| (bound none) for a reduction: flipping beyond it is checked as a new direction.
