@@ -11,7 +11,11 @@ packages=(
   libsimdjson-dev liburing-dev libssl-dev libeigen3-dev
   libtomlplusplus-dev libcli11-dev
   libzstd-dev               # reading .zst captures
+  zlib1g-dev                # reading Bybit's .zip history files
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev        # the conventional JSON decoder the benchmarks compare against
+  python3-websockets        # an independent WebSocket peer for the feed's loopback tests
+  openssl                   # certificates made by the TLS tests
 )
 
 missing=()

@@ -32,16 +32,21 @@ enum class Side : std::uint8_t { none = 0, buy = 1, sell = 2 };
 
 enum class MarketEventType : std::uint8_t {
   trade = 1,       ///< one public trade; `side` is the taker's side
-  book_level = 2,  ///< one price level set to an absolute size (size 0 deletes it)
-  ticker = 3,      ///< best bid/ask and last price
+  book_level = 2,  ///< one price level set to an absolute size (size 0 deletes it); a book
+                   ///< message with no level at all gives one event with side none, price 0
+                   ///< (it still carries the update id)
+  ticker = 3,      ///< best bid/ask and last price (snapshot and deltas merged)
+  kline = 4,       ///< one candle: exch_ts is its start, `aux` its interval in minutes
 };
 
 /// Flags on a MarketEvent (bit set).
 enum MarketEventFlag : std::uint16_t {
   kFlagNone = 0,
-  kFlagSnapshot = 1u << 0,    ///< book_level: part of a snapshot that replaces the book
-  kFlagEndOfBatch = 1u << 1,  ///< last event decoded from one exchange message
-  kFlagSuspect = 1u << 2,     ///< failed data validation (risk may drop it)
+  kFlagSnapshot = 1u << 0,      ///< book_level: part of a snapshot that replaces the book
+  kFlagEndOfBatch = 1u << 1,    ///< last event decoded from one exchange message
+  kFlagSuspect = 1u << 2,       ///< failed data validation (risk may drop it)
+  kFlagBeginOfBatch = 1u << 3,  ///< first event decoded from one exchange message
+  kFlagConfirmed = 1u << 4,     ///< kline: the candle is closed (Bybit's "confirm": true)
 };
 
 struct TradeData {
@@ -58,6 +63,13 @@ struct BookLevelData {
   std::uint64_t sequence;   ///< exchange cross sequence `seq`
   std::uint64_t reserved;
 };
+struct KlineData {
+  Price open;
+  Price high;
+  Price low;
+  Price close;
+  Qty volume;  ///< base-currency volume of the candle
+};
 struct TickerData {
   Price last;
   Price bid;
@@ -67,7 +79,9 @@ struct TickerData {
 };
 
 /// One market-data event. Layout (bytes): 0 recv_ts, 8 exch_ts, 16 symbol, 18 type,
-/// 19 side, 20 flags, 22 pad, 24..63 payload (one of trade / level / ticker by `type`).
+/// 19 side, 20 flags, 22 aux, 24..63 payload (one of trade / level / ticker / kline by
+/// `type`). `aux`: for a kline its interval in minutes (Bybit's 1..720; D = 1440,
+/// W = 10080, M = 43200), else 0.
 struct alignas(64) MarketEvent {
   TimestampNs recv_ts;
   TimestampNs exch_ts;
@@ -75,11 +89,12 @@ struct alignas(64) MarketEvent {
   MarketEventType type;
   Side side;  ///< trade: taker side; book_level: which side of the book
   std::uint16_t flags;
-  std::uint16_t pad;
+  std::uint16_t aux;
   union {
     TradeData trade;
     BookLevelData level;
     TickerData ticker;
+    KlineData kline;
   };
 };
 

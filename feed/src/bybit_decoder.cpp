@@ -1,0 +1,1 @@
+#include "kinetic/feed/bybit_decoder.hpp"

@@ -1,0 +1,1 @@
+#include "kinetic/feed/capture_file.hpp"

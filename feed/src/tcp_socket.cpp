@@ -1,0 +1,1 @@
+#include "kinetic/feed/tcp_socket.hpp"

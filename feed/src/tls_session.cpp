@@ -1,0 +1,1 @@
+#include "kinetic/feed/tls_session.hpp"
