@@ -17,6 +17,7 @@
 
 #include "atomic_output.hpp"
 #include "kinetic/core/config.hpp"
+#include "kinetic/feed/capture_file.hpp"
 #include "kinetic/feed/instruments_info.hpp"
 #include "kinetic/feed/price_csv.hpp"
 #include "kinetic/feed/ws_capture.hpp"
@@ -311,5 +312,215 @@ TEST(CaptureCli, InstrumentsSubcommandParses) {
   EXPECT_THROW(bad.parse(inverse), CLI::ParseError);
 }
 
+// --- capture import -----------------------------------------------------------------------
+
+const std::string kData = std::string(KINETIC_SOURCE_DIR) + "/../shared/data";
+const std::string kTradesCsv =
+    kData + "/bybit-trades-csv-fixture-bbgo/FXSUSDT-ticks-2023-10-10.csv";
+const std::string kObZip = kData + "/bybit-orderbook-ob500-xrpusdt-nautilus/xrpusdt-ob500.data.zip";
+
+struct ReadBack {
+  std::vector<feed::RecordKind> kinds;
+  std::vector<std::uint16_t> streams;
+  std::vector<std::int64_t> times;
+  std::vector<std::string> payloads;
+  std::string source;
+};
+
+ReadBack read_capture(const std::string& path) {
+  feed::CaptureReader reader = feed::CaptureReader::open(path);
+  ReadBack back;
+  back.source = reader.header().source;
+  feed::CaptureRecord record;
+  while (reader.next(record)) {
+    back.kinds.push_back(record.kind);
+    back.streams.push_back(record.stream);
+    back.times.push_back(record.recv_ts_ns);
+    back.payloads.emplace_back(record.payload);
+  }
+  EXPECT_FALSE(reader.torn());
+  return back;
+}
+
+using CaptureImportTest = CaptureInstrumentsTest;  // a private directory per test
+
+TEST_F(CaptureImportTest, WebSocketJsonLinesCapture) {
+  if (!have_capture())
+    GTEST_SKIP() << kCapture << " not present";
+  const std::string out = path("ws.kcap");
+  const CaptureImportSummary summary =
+      import_capture({ImportFormat::bybit_ws_jsonl, kCapture, out, false});
+  EXPECT_EQ(summary.lines, 3256U);         // the README
+  EXPECT_EQ(summary.records, 3227U + 2U);  // recv + connect
+  EXPECT_EQ(summary.skipped_lines, 27U);   // header, 2 http, 24 send
+  EXPECT_EQ(summary.bytes, std::filesystem::file_size(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  const ReadBack back = read_capture(out);
+  ASSERT_EQ(back.payloads.size(), 3229U);
+  EXPECT_EQ(back.kinds[0], feed::RecordKind::connection_opened);  // line 4
+  EXPECT_EQ(back.payloads[0], "wss://stream.bybit.com/v5/public/linear");
+  EXPECT_EQ(back.times[0], 1786310818223514800);  // "ts":1786310818.2235148, exact
+  EXPECT_EQ(back.streams[0], 1);
+  EXPECT_EQ(back.kinds[1], feed::RecordKind::text_message);  // line 22, the first recv
+  EXPECT_EQ(back.times[1], 1786310819526357000);
+  EXPECT_EQ(back.streams[1], 1);
+  EXPECT_EQ(back.payloads[1].size(), 777U);  // the frame text, unescaped
+  EXPECT_EQ(back.payloads[1].rfind(R"({"topic":"tickers.BTCUSDT","type":"snapshot","data":{)", 0),
+            0U);
+  const auto spot = std::find(back.payloads.begin(), back.payloads.end(),
+                              "wss://stream.bybit.com/v5/public/spot");
+  ASSERT_NE(spot, back.payloads.end());
+  EXPECT_EQ(back.streams[static_cast<std::size_t>(spot - back.payloads.begin())], 2);
+  EXPECT_EQ(std::count(back.kinds.begin(), back.kinds.end(), feed::RecordKind::text_message), 3227);
+  // The frames are the ones the JSON-lines reader sees: the same 347 trades inside.
+  std::size_t trade_messages = 0;
+  for (const std::string& payload : back.payloads)
+    trade_messages += payload.rfind(R"({"topic":"publicTrade.)", 0) == 0 ? 1U : 0U;
+  EXPECT_EQ(trade_messages, 16U + 12U + 57U + 17U + 11U + 7U);  // the README's table
+  EXPECT_EQ(back.source, "kinetic capture import --from bybit-ws-jsonl " + kCapture);
+}
+
+TEST_F(CaptureImportTest, TradeCsvBecomesV5TradeMessagesWithExactDecimals) {
+  if (!std::filesystem::exists(kTradesCsv))
+    GTEST_SKIP() << kTradesCsv << " not present";
+  const std::string out = path("trades.kcap");
+  const CaptureImportSummary summary =
+      import_capture({ImportFormat::bybit_trades_csv, kTradesCsv, out, false});
+  EXPECT_EQ(summary.lines, 16U);
+  EXPECT_EQ(summary.records, 15U);
+  EXPECT_EQ(summary.first_recv_ns, 1696982287492200000);
+  EXPECT_EQ(summary.last_recv_ns, 1696982389629700000);
+  const ReadBack back = read_capture(out);
+  ASSERT_EQ(back.payloads.size(), 15U);
+  // 1696982287.4922,FXSUSDT,Sell,0.86,5.2390,ZeroMinusTick,f7496ecb-...,4.50554e+08,0.86,4.50554
+  EXPECT_EQ(back.payloads[0],
+            R"({"topic":"publicTrade.FXSUSDT","type":"snapshot","ts":1696982287492,"data":[{)"
+            R"("T":1696982287492,"s":"FXSUSDT","S":"Sell","v":"0.86","p":"5.2390",)"
+            R"("L":"ZeroMinusTick","i":"f7496ecb-b174-51b9-ba56-150186ba6c27","BT":false}]})");
+  EXPECT_EQ(back.times[0], 1696982287492200000);
+  EXPECT_EQ(back.kinds[0], feed::RecordKind::text_message);
+  // The trailing zero of 5.2495 style prices survives (never through double).
+  EXPECT_NE(back.payloads[14].find(R"("v":"6.04","p":"5.2495")"), std::string::npos)
+      << back.payloads[14];
+}
+
+TEST_F(CaptureImportTest, TradeCsvGzipAndDecimalTextKeptExactly) {
+  const std::string csv = path("t.csv");
+  {
+    std::ofstream out(csv);
+    out << "timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,"
+           "foreignNotional,RPI\n"
+           "1735689600.0974,BTCUSDT,Buy,0.00100000,93512.40,PlusTick,abc-1,1e+08,0.001,93.5,0\n"
+           "1735689600.1,BTCUSDT,Sell,12345678901234567890.123456789012,0.000000001,"
+           "MinusTick,abc-2,1,1,1,1\n";
+  }
+  const std::string out = path("t.kcap");
+  (void)import_capture({ImportFormat::bybit_trades_csv, csv, out, false});
+  const ReadBack back = read_capture(out);
+  ASSERT_EQ(back.payloads.size(), 2U);
+  EXPECT_NE(back.payloads[0].find(R"("ts":1735689600097,)"), std::string::npos);
+  EXPECT_NE(back.payloads[0].find(R"("v":"0.00100000","p":"93512.40")"), std::string::npos);
+  EXPECT_EQ(back.times[0], 1735689600097400000);
+  EXPECT_NE(back.payloads[1].find(R"("v":"12345678901234567890.123456789012","p":"0.000000001")"),
+            std::string::npos);
+  EXPECT_EQ(back.times[1], 1735689600100000000);
+}
+
+TEST_F(CaptureImportTest, OrderBookHistoryZip) {
+  if (!std::filesystem::exists(kObZip))
+    GTEST_SKIP() << kObZip << " not present";
+  const std::string out = path("ob.kcap");
+  const CaptureImportSummary summary =
+      import_capture({ImportFormat::bybit_ob_history, kObZip, out, false});
+  EXPECT_EQ(summary.lines, 50U);
+  EXPECT_EQ(summary.records, 50U);
+  EXPECT_EQ(summary.first_recv_ns, 1733011200691000000);
+  EXPECT_EQ(summary.last_recv_ns, 1733011205490000000);
+  const ReadBack back = read_capture(out);
+  ASSERT_EQ(back.payloads.size(), 50U);
+  EXPECT_EQ(back.times[0], 1733011200691000000);
+  // The whole first line, byte for byte, without its CR LF (the file has DOS line ends).
+  EXPECT_EQ(back.payloads[0].size(), 18065U);
+  EXPECT_EQ(back.payloads[0].back(), '}');
+  EXPECT_EQ(back.payloads[0].rfind(
+                R"({"topic":"orderbook.500.XRPUSDT","type":"snapshot","ts":1733011200691,)", 0),
+            0U);
+  EXPECT_NE(back.payloads[49].find(R"("type":"delta","ts":1733011205490,)"), std::string::npos);
+}
+
+TEST_F(CaptureImportTest, BadInputNamesTheLineAndWritesNothing) {
+  const std::string csv = path("bad.csv");
+  {
+    std::ofstream out(csv);
+    out << "timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,"
+           "foreignNotional\n"
+           "1735689600.0974,BTCUSDT,Buy,0.001,93512.40,PlusTick,abc-1,1,1,1\n"
+           "1735689600.0975,BTCUSDT,Buy,1e-3,93512.40,PlusTick,abc-2,1,1,1\n";
+  }
+  const std::string out = path("bad.kcap");
+  try {
+    (void)import_capture({ImportFormat::bybit_trades_csv, csv, out, false});
+    FAIL() << "bad size accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()), csv + ":3: bad size \"1e-3\"");
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+
+  const std::string jsonl = path("bad.jsonl");
+  {
+    std::ofstream file(jsonl);
+    file << R"({"t":"connect","conn":"c","ts":1.5,"addr":"wss://x"})"
+         << "\n"
+         << R"({"t":"recv","conn":"c","ts":2.25})"
+         << "\n";
+  }
+  try {
+    (void)import_capture({ImportFormat::bybit_ws_jsonl, jsonl, out, false});
+    FAIL() << "recv without data accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()), jsonl + ":2: recv record without a string \"data\"");
+  }
+  const std::string ob = path("bad.data");
+  {
+    std::ofstream file(ob);
+    file << R"({"topic":"orderbook.1.X","ts":1,"data":{}})"
+         << "\n\n{\"topic\":\n";
+  }
+  try {
+    (void)import_capture({ImportFormat::bybit_ob_history, ob, out, false});
+    FAIL() << "broken JSON accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()), ob + ":3: not a JSON object");
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(CaptureCli, ImportSubcommandParsesAndRuns) {
+  if (!std::filesystem::exists(kObZip))
+    GTEST_SKIP() << kObZip << " not present";
+  const std::string out =
+      testing::TempDir() + "capture_cli_import_" + std::to_string(::getpid()) + ".kcap";
+  CLI::App app;
+  CaptureTradesOptions trades;
+  CaptureInstrumentsOptions instruments;
+  const CaptureCommands commands = add_capture_commands(app, trades, instruments);
+  std::vector<std::string> args{"capture", "import", "--from",       "bybit-ob-history",
+                                kObZip,    out,      "--no-progress"};
+  std::reverse(args.begin(), args.end());
+  app.parse(args);  // the callback runs the import
+  EXPECT_TRUE(commands.import->parsed());
+  EXPECT_FALSE(commands.trades->parsed());
+  EXPECT_EQ(read_capture(out).payloads.size(), 50U);
+  std::filesystem::remove(out);
+
+  CLI::App bad;
+  CaptureTradesOptions trades2;
+  CaptureInstrumentsOptions instruments2;
+  (void)add_capture_commands(bad, trades2, instruments2);
+  std::vector<std::string> unknown{"capture", "import", "--from", "binance", kObZip, out};
+  std::reverse(unknown.begin(), unknown.end());
+  EXPECT_THROW(bad.parse(unknown), CLI::ParseError);
+}
 }  // namespace
 }  // namespace kinetic::tools

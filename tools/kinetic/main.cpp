@@ -12,9 +12,11 @@
 #include <string>
 
 #include "capture.hpp"
+#include "capture_dump.hpp"
 #include "kinetic/core/config.hpp"
 #include "kinetic/exec/demo_engine.hpp"
 #include "quant.hpp"
+#include "record.hpp"
 
 namespace {
 
@@ -223,6 +225,12 @@ int main(int argc, char** argv) {
   kinetic::tools::CaptureInstrumentsOptions capture_instruments;
   const kinetic::tools::CaptureCommands capture_cmds =
       kinetic::tools::add_capture_commands(app, capture_trades, capture_instruments);
+  kinetic::tools::CaptureDumpOptions capture_dump;
+  kinetic::tools::CaptureBookOptions capture_book;
+  const kinetic::tools::CaptureDumpCommands dump_cmds = kinetic::tools::add_capture_dump_commands(
+      *app.get_subcommand("capture"), capture_dump, capture_book);
+  kinetic::tools::RecordOptions record;
+  CLI::App* record_cmd = kinetic::tools::add_record_command(app, record);
 
   try {
     app.parse(argc, argv);
@@ -234,6 +242,12 @@ int main(int argc, char** argv) {
       return kinetic::tools::run_capture_trades(capture_trades);
     if (capture_cmds.instruments->parsed())
       return kinetic::tools::run_capture_instruments(capture_instruments);
+    if (dump_cmds.dump->parsed())
+      return kinetic::tools::run_capture_dump(capture_dump);
+    if (dump_cmds.book->parsed())
+      return kinetic::tools::run_capture_book(capture_book);
+    if (record_cmd->parsed())
+      return kinetic::tools::run_record(record);
     return 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
