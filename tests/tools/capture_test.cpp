@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -405,15 +406,19 @@ TEST_F(CaptureImportTest, TradeCsvBecomesV5TradeMessagesWithExactDecimals) {
 }
 
 TEST_F(CaptureImportTest, TradeCsvGzipAndDecimalTextKeptExactly) {
-  const std::string csv = path("t.csv");
-  {
-    std::ofstream out(csv);
-    out << "timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,"
-           "foreignNotional,RPI\n"
-           "1735689600.0974,BTCUSDT,Buy,0.00100000,93512.40,PlusTick,abc-1,1e+08,0.001,93.5,0\n"
-           "1735689600.1,BTCUSDT,Sell,12345678901234567890.123456789012,0.000000001,"
-           "MinusTick,abc-2,1,1,1,1\n";
-  }
+  // Bybit publishes the archive gzipped (SYMBOLdate.csv.gz): read it as it comes.
+  const std::string csv = path("t.csv.gz");
+  const std::string text =
+      "timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,"
+      "foreignNotional,RPI\n"
+      "1735689600.0974,BTCUSDT,Buy,0.00100000,93512.40,PlusTick,abc-1,1e+08,0.001,93.5,0\n"
+      "1735689600.1,BTCUSDT,Sell,12345678901234567890.123456789012,0.000000001,"
+      "MinusTick,abc-2,1,1,1,1\n";
+  gzFile gz = gzopen(csv.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())),
+            static_cast<int>(text.size()));
+  ASSERT_EQ(gzclose(gz), Z_OK);
   const std::string out = path("t.kcap");
   (void)import_capture({ImportFormat::bybit_trades_csv, csv, out, false});
   const ReadBack back = read_capture(out);
