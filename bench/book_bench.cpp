@@ -14,6 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <set>
@@ -76,8 +77,11 @@ std::vector<MarketEvent> make_snapshot(std::size_t depth, std::mt19937_64& rng) 
   return make_events(true, 1, levels);
 }
 
-/// 256 deltas (u = 2..257) of 25 bids + 25 asks each, see the file comment.
-std::vector<std::vector<MarketEvent>> make_deltas(std::size_t depth, std::mt19937_64& rng) {
+/// 256 deltas (u = 2..257) of 25 bids + 25 asks each, see the file comment. `sorted`: each
+/// side's levels best first, as Bybit sends them (every message of the captures in
+/// shared/data is); else in the random order they were drawn (the book's fallback path).
+std::vector<std::vector<MarketEvent>> make_deltas(std::size_t depth, std::mt19937_64& rng,
+                                                  bool sorted = true) {
   std::uniform_int_distribution<std::int64_t> size(1'000'000, 500'000'000);
   std::uniform_int_distribution<std::int64_t> near_top(0, 29);
   std::uniform_int_distribution<std::int64_t> anywhere(0, static_cast<std::int64_t>(depth) - 1);
@@ -100,6 +104,14 @@ std::vector<std::vector<MarketEvent>> make_deltas(std::size_t depth, std::mt1993
           levels.push_back({side, ticks, size(rng)});
       }
     }
+    if (sorted) {
+      // Bids descending, then asks ascending.
+      std::stable_sort(levels.begin(), levels.end(), [](const Level& a, const Level& b) {
+        if (a.side != b.side)
+          return a.side == Side::buy;
+        return a.side == Side::buy ? a.ticks > b.ticks : a.ticks < b.ticks;
+      });
+    }
     deltas.push_back(make_events(false, u, levels));
   }
   return deltas;
@@ -109,7 +121,8 @@ void BM_ApplyDelta50(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
   std::mt19937_64 rng(42);
   const auto snapshot = make_snapshot(depth, rng);
-  const auto deltas = make_deltas(depth, rng);
+  const bool sorted = state.range(1) != 0;
+  const auto deltas = make_deltas(depth, rng, sorted);
   OrderBook book(1000);
   if (book.apply(snapshot) != BookStatus::ok)
     state.SkipWithError("snapshot refused");
@@ -130,7 +143,12 @@ void BM_ApplyDelta50(benchmark::State& state) {
   state.counters["levels_after_pass"] = benchmark::Counter(
       static_cast<double>(depth_sum) / static_cast<double>(state.iterations() / 256 + 1) / 2.0);
 }
-BENCHMARK(BM_ApplyDelta50)->Arg(200)->Arg(1000);
+BENCHMARK(BM_ApplyDelta50)
+    ->ArgNames({"depth", "sorted"})
+    ->Args({200, 1})
+    ->Args({200, 0})
+    ->Args({1000, 1})
+    ->Args({1000, 0});
 
 void BM_ApplySnapshot500(benchmark::State& state) {
   std::mt19937_64 rng(7);

@@ -8,6 +8,9 @@
 // 50-level orderbook delta (25 bids + 25 asks), (c) every data message (`recv` record with a
 // topic) of shared/data/bybit-ws-v5-cryptofeed/BYBIT.jsonl.zst held in memory, each followed
 // by SIMDJSON_PADDING bytes. (c) is skipped with a message when the capture is absent.
+// (d) the same through the nlohmann baseline; (e) BM_DeframeDecodeOneTrade: WsDeframer +
+// decode of one received frame (the issue's <= 150 ns figure); (f) BM_DecodeApplyBook50Delta:
+// a 50-level delta decoded and applied to a 200-level OrderBook (the <= 1 us figure).
 
 #include <benchmark/benchmark.h>
 
@@ -17,12 +20,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "kinetic/feed/bybit_decoder.hpp"
+#include "kinetic/feed/order_book.hpp"
+#include "kinetic/feed/websocket.hpp"
 #include "kinetic/feed/ws_capture.hpp"
 
 namespace {
@@ -34,7 +40,12 @@ using kinetic::Qty;
 using kinetic::Side;
 using kinetic::SymbolId;
 using kinetic::TimestampNs;
+using kinetic::feed::BookStatus;
 using kinetic::feed::BybitDecoder;
+using kinetic::feed::OrderBook;
+using kinetic::feed::WsDeframer;
+using kinetic::feed::WsEventKind;
+using kinetic::feed::WsRole;
 using kinetic::feed::DecodeStatus;
 using kinetic::feed::SymbolTable;
 
@@ -360,11 +371,161 @@ void BM_Nlohmann_Capture(benchmark::State& state) {
     run_nlohmann(state, *m);
 }
 
+// ---------------------------------------------------------------------------------------
+// (e) The issue's headline figure: one received WebSocket frame (a server's unmasked text
+// frame of the one-trade message, as it lies in the receive buffer) deframed and decoded.
+
+void BM_DeframeDecodeOneTrade(benchmark::State& state) {
+  std::vector<char> buffer;
+  buffer.push_back(static_cast<char>(0x81));  // FIN + text
+  buffer.push_back(126);                      // 16-bit length follows, no mask (server frame)
+  buffer.push_back(static_cast<char>(kOneTrade.size() >> 8));
+  buffer.push_back(static_cast<char>(kOneTrade.size() & 0xff));
+  buffer.insert(buffer.end(), kOneTrade.begin(), kOneTrade.end());
+  const std::size_t frame_size = buffer.size();
+  buffer.resize(frame_size + kinetic::feed::kWsPadding, '\0');
+
+  WsDeframer deframer(WsRole::client, 1u << 20);
+  SymbolTable symbols(64);
+  BybitDecoder decoder(symbols);
+  std::vector<MarketEvent> events(BybitDecoder::kRecommendedEventCapacity);
+  for (auto _ : state) {
+    const auto frame = deframer.next(std::span<char>(buffer.data(), frame_size));
+    if (frame.kind != WsEventKind::message || frame.consumed != frame_size) {
+      state.SkipWithError("deframe failed");
+      return;
+    }
+    const auto r = decoder.decode(frame.payload, 0, events);
+    if (r.status != DecodeStatus::data || r.events != 1) {
+      state.SkipWithError("decode failed");
+      return;
+    }
+    benchmark::DoNotOptimize(events.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---------------------------------------------------------------------------------------
+// (f) A 50-level delta (25 bids + 25 asks) decoded and applied to a 200-level book, as the
+// issue states the <= 1 us target. The book holds 200 levels a side at steady state: deltas
+// alternate between A (per side: 13 sizes changed, 6 levels deleted, 6 inserted in the gaps)
+// and B (which undoes A). Each delta must carry the book's u + 1, so a ring of kRing
+// pre-made messages (u = 1001, 1002, ...) is cycled; after each lap the book is invalidated
+// and re-snapshotted (u = 1000) outside the timed region.
+
+constexpr int kBookLevels = 200;
+constexpr std::size_t kRing = 64;
+
+/// Price text of level k of a side: bids 65000.0 - 0.2k, asks 65000.2 + 0.2k; `gap` adds
+/// 0.1 away from the touch (between level k and k + 1), where A inserts.
+std::string level_price(bool bid, int k, bool gap) {
+  const int tenths = bid ? 650000 - 2 * k - (gap ? 1 : 0) : 650002 + 2 * k + (gap ? 1 : 0);
+  char text[32];
+  std::snprintf(text, sizeof text, "%d.%d", tenths / 10, tenths % 10);
+  return text;
+}
+std::string base_qty(int k) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%d.%03d", (k * 7) % 5, 1 + (k * 37) % 997);
+  return text;
+}
+
+std::string make_book_message(bool snapshot, std::uint64_t u, bool undo) {
+  std::string text = R"({"topic":"orderbook.200.BTCUSDT","type":")";
+  text += snapshot ? "snapshot" : "delta";
+  text += R"(","ts":1786310818130,"data":{"s":"BTCUSDT",)";
+  for (const bool bid : {true, false}) {
+    text += bid ? R"("b":[)" : R"(,"a":[)";
+    bool first = true;
+    const auto add = [&](const std::string& price, const std::string& qty) {
+      text += first ? "[\"" : ",[\"";
+      first = false;
+      text += price + "\",\"" + qty + "\"]";
+    };
+    if (snapshot) {
+      for (int k = 0; k < kBookLevels; ++k)
+        add(level_price(bid, k, false), base_qty(k));
+    } else {
+      // Levels 0..12 (step 3 from 1): size changes; 6 deletes; 6 inserts in gaps.
+      for (int j = 0; j < 13; ++j) {
+        const int k = 1 + 3 * j;
+        add(level_price(bid, k, false), undo ? base_qty(k) : base_qty(k + 1));
+      }
+      for (int j = 0; j < 6; ++j) {
+        const int k = 2 + 5 * j;
+        add(level_price(bid, k, false), undo ? base_qty(k) : std::string("0"));
+      }
+      for (int j = 0; j < 6; ++j) {
+        const int k = 4 * j;
+        add(level_price(bid, k, true), undo ? std::string("0") : std::string("1.5"));
+      }
+    }
+    text += "]";
+  }
+  text += R"(,"u":)" + std::to_string(u) + R"(,"seq":753843913870},"cts":1786310818129})";
+  return text;
+}
+
+void BM_DecodeApplyBook50Delta(benchmark::State& state) {
+  PaddedMessages ring;
+  for (std::size_t i = 0; i < kRing; ++i)
+    ring.add(make_book_message(false, 1001 + i, i % 2 == 1));
+  PaddedMessages snapshot;
+  snapshot.add(make_book_message(true, 1000, false));
+
+  SymbolTable symbols(64);
+  BybitDecoder decoder(symbols);
+  std::vector<MarketEvent> events(BybitDecoder::kRecommendedEventCapacity);
+  const SymbolId btc = symbols.intern("BTCUSDT").value();
+  OrderBook book(kBookLevels, btc);
+  const auto resnapshot = [&] {
+    book.invalidate();
+    const auto r = decoder.decode(snapshot.at(0), 0, events);
+    return r.status == DecodeStatus::data &&
+           book.apply(std::span(events).first(r.events)) == BookStatus::ok &&
+           book.bid_depth() == kBookLevels && book.ask_depth() == kBookLevels;
+  };
+  if (!resnapshot()) {
+    state.SkipWithError("snapshot failed");
+    return;
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == kRing) {
+      state.PauseTiming();
+      if (!resnapshot()) {
+        state.SkipWithError("re-snapshot failed");
+        return;
+      }
+      next = 0;
+      state.ResumeTiming();
+    }
+    const auto r = decoder.decode(ring.at(next), 0, events);
+    if (r.status != DecodeStatus::data || r.events != 50) {
+      state.SkipWithError("decode failed");
+      return;
+    }
+    if (book.apply(std::span(events).first(r.events)) != BookStatus::ok) {
+      state.SkipWithError("apply failed");
+      return;
+    }
+    ++next;
+  }
+  if (book.bid_depth() + book.ask_depth() > 2 * kBookLevels + 12) {
+    state.SkipWithError("book did not stay at steady state");
+    return;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_Simdjson_OneTrade);
 BENCHMARK(BM_Nlohmann_OneTrade);
 BENCHMARK(BM_Simdjson_Book50Delta);
 BENCHMARK(BM_Nlohmann_Book50Delta);
 BENCHMARK(BM_Simdjson_Capture)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Nlohmann_Capture)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DeframeDecodeOneTrade);
+BENCHMARK(BM_DecodeApplyBook50Delta);
 
 }  // namespace

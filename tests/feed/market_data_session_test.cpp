@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.hpp"
 #include "kinetic/core/clock.hpp"
 #include "ws_peer.hpp"
 
@@ -161,6 +162,50 @@ TEST(MarketDataSession, ReconnectsResubscribesAndResyncsOverTls) {
   run_until_second_close(session, sink);
   expect_reconnected_and_resynced(session, sink, peer.finish());
   std::filesystem::remove_all(dir);
+}
+
+// Counts events without allocating itself, so the count below sees only the session's.
+struct CountingSink : FeedSink {
+  std::uint64_t messages = 0;
+  std::uint64_t events = 0;
+  std::uint64_t downs = 0;
+  void on_message(std::string_view, TimestampNs) override { ++messages; }
+  void on_events(std::span<const MarketEvent> e) override { events += e.size(); }
+  void on_connection(bool up, std::string_view, TimestampNs) override { downs += up ? 0U : 1U; }
+};
+
+TEST(MarketDataSession, StreamingAllocatesNothingFromReceiveBufferToEvents) {
+  if (!peer_available())
+    GTEST_SKIP() << "python3-websockets is not installed (tools/install-deps.sh installs it)";
+  // One connection, 300 deltas and 300 trades (every third message fragmented, a ping).
+  Peer peer({"--deltas", "300", "--max-connections", "1"});
+  ASSERT_GT(peer.port(), 0);
+  SymbolTable symbols(16);
+  MarketDataSession session(
+      options_for("ws://127.0.0.1:" + std::to_string(peer.port()) + "/v5/public/linear",
+                  nullptr),
+      symbols);
+  CountingSink sink;
+  Clock::calibrate();
+  const TimestampNs deadline = Clock::now_ns() + 20'000'000'000;
+  // Warm-up: connect and the first messages (the connection's buffers are allocated then).
+  while (Clock::now_ns() < deadline && sink.messages < 10) {
+    session.poll(Clock::now_ns(), sink);
+    session.wait(5);
+  }
+  std::uint64_t allocations = 0;
+  const std::uint64_t before_messages = sink.messages;
+  while (Clock::now_ns() < deadline && sink.downs == 0) {
+    const std::uint64_t start = test::allocations_on_this_thread();
+    session.poll(Clock::now_ns(), sink);
+    allocations += test::allocations_on_this_thread() - start;
+    session.wait(5);
+  }
+  session.stop();
+  (void)peer.finish();
+  EXPECT_GE(sink.messages - before_messages, 590u);  // the rest of the 602 data messages
+  EXPECT_GE(sink.events, 600u);
+  EXPECT_EQ(allocations, 0u);
 }
 
 TEST(MarketDataSession, RefusesBadOptionsAtConstruction) {

@@ -1,0 +1,1 @@
+#include "kinetic/feed/feed_config.hpp"
