@@ -97,6 +97,35 @@ TEST(CaptureBook, TheBookAfterTheLastEvent) {
   std::filesystem::remove(path);
 }
 
+TEST(CaptureBook, OneSymbolOnTwoStreamsMustBeChosen) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("kinetic-dump-" + std::to_string(::getpid()) + "-streams.kcap"))
+                               .string();
+  {
+    feed::CaptureWriterOptions options;
+    options.mode = feed::CaptureWriterOptions::Mode::truncate;
+    options.sync_on_close = false;
+    feed::CaptureWriter writer(path, options);
+    writer.append(feed::RecordKind::connection_opened, 1, "wss://x/v5/public/linear", 1);
+    writer.append(feed::RecordKind::connection_opened, 2, "wss://x/v5/public/spot", 2);
+    writer.append(feed::RecordKind::text_message, 3, kMessages[2], 1);  // u 7
+    writer.append(feed::RecordKind::text_message, 4, kMessages[2], 2);
+    writer.append(feed::RecordKind::text_message, 5, kMessages[3], 2);  // u 8 on stream 2 only
+    writer.close();
+  }
+  std::ostringstream out;
+  std::string why;
+  EXPECT_FALSE(write_capture_book({path, "BTCUSDT", 0, -1}, out, why));
+  EXPECT_NE(why.find("1 (wss://x/v5/public/linear) 2 (wss://x/v5/public/spot)"), std::string::npos)
+      << why;
+  ASSERT_TRUE(write_capture_book({path, "BTCUSDT", 0, 1}, out, why)) << why;
+  EXPECT_NE(out.str().find("\"update_id\":7"), std::string::npos) << out.str();
+  std::ostringstream second;
+  ASSERT_TRUE(write_capture_book({path, "BTCUSDT", 0, 2}, second, why)) << why;
+  EXPECT_NE(second.str().find("\"update_id\":8"), std::string::npos) << second.str();
+  std::filesystem::remove(path);
+}
+
 TEST(CaptureBook, AGapLeavesNoValidBook) {
   std::vector<std::string> messages = {kMessages[2], kMessages[3]};
   messages.push_back(

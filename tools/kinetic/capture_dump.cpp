@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <span>
@@ -237,11 +238,18 @@ bool write_capture_book(const CaptureBookOptions& options, std::ostream& out, st
   feed::SymbolTable symbols(4096);
   feed::BybitDecoder decoder(symbols, feed::BybitDecoderConfig{kMaxMessage, 32});
   std::vector<MarketEvent> events(feed::BybitDecoder::kRecommendedEventCapacity);
-  std::unique_ptr<feed::OrderBook> book;
+  // One book per stream (connection): a capture may hold the same symbol from two markets
+  // (linear and spot), whose books must not be mixed.
+  std::map<std::uint16_t, std::unique_ptr<feed::OrderBook>> books;
+  std::map<std::uint16_t, std::string> urls;
   std::uint64_t gaps = 0;
   feed::CaptureRecord record;
   while (reader.next(record)) {
+    if (record.kind == feed::RecordKind::connection_opened)
+      urls[record.stream] = std::string(record.payload);
     if (record.kind != feed::RecordKind::text_message)
+      continue;
+    if (options.stream >= 0 && record.stream != options.stream)
       continue;
     const feed::DecodeResult result =
         decoder.decode(record.payload, record.recv_ts_ns, std::span(events));
@@ -249,27 +257,37 @@ bool write_capture_book(const CaptureBookOptions& options, std::ostream& out, st
         events.front().type != MarketEventType::book_level ||
         symbols.name(events.front().symbol) != options.symbol)
       continue;
+    std::unique_ptr<feed::OrderBook>& book = books[record.stream];
     if (!book)
       book = std::make_unique<feed::OrderBook>(1000, events.front().symbol);
     const feed::BookStatus status =
         book->apply(std::span<const MarketEvent>(events.data(), result.events));
     gaps += status == feed::BookStatus::resync_needed ? 1U : 0U;
   }
-  if (!book) {
+  if (books.empty()) {
     why = "no order book messages for " + options.symbol + " in " + options.file;
     return false;
   }
-  if (!book->valid()) {
+  if (books.size() > 1) {
+    why = options.symbol + " has books on several streams of " + options.file + ":";
+    for (const auto& [stream, book] : books)
+      why += " " + std::to_string(stream) + " (" +
+             (urls.count(stream) != 0 ? urls[stream] : std::string("no connection record")) + ")";
+    why += "; choose one with --stream";
+    return false;
+  }
+  const feed::OrderBook& book = *books.begin()->second;
+  if (!book.valid()) {
     why = "the book of " + options.symbol + " is not valid at the end of " + options.file +
           " (a gap in the update ids with no snapshot after it; " + std::to_string(gaps) +
           " gap(s) in all)";
     return false;
   }
-  out << "{\"symbol\":\"" << options.symbol << "\",\"update_id\":" << book->update_id()
-      << ",\"exch_ts\":" << ms(book->exch_ts()) << ",\"bids\":";
-  put_book_levels(out, book->bids(), options.depth);
+  out << "{\"symbol\":\"" << options.symbol << "\",\"update_id\":" << book.update_id()
+      << ",\"exch_ts\":" << ms(book.exch_ts()) << ",\"bids\":";
+  put_book_levels(out, book.bids(), options.depth);
   out << ",\"asks\":";
-  put_book_levels(out, book->asks(), options.depth);
+  put_book_levels(out, book.asks(), options.depth);
   out << "}\n";
   return true;
 }
@@ -291,6 +309,9 @@ CaptureDumpCommands add_capture_dump_commands(CLI::App& capture, CaptureDumpOpti
   book_cmd->add_option("file", book.file, "Capture file")->required()->check(CLI::ExistingFile);
   book_cmd->add_option("--symbol", book.symbol, "Symbol, e.g. BTCUSDT")->required();
   book_cmd->add_option("--depth", book.depth, "Levels per side to print (default: all)");
+  book_cmd->add_option("--stream", book.stream,
+                       "Only this stream (connection number of the capture), when the symbol "
+                       "has books on several (e.g. linear and spot)");
   return {dump_cmd, book_cmd};
 }
 

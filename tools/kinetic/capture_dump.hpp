@@ -17,8 +17,9 @@
 // `kinetic capture book FILE --symbol S [--depth N]`: the order book of S after the last
 // event of the capture, rebuilt from its snapshots and deltas with the update-id checks:
 //   {"symbol":...,"update_id":...,"exch_ts":...,"bids":[["p","q"],...],"asks":[...]}
-// It fails (exit 1) when the capture has no book for S or the book is not valid at the end
-// (a gap in the update ids with no snapshot after it).
+// It fails (exit 1) when the capture has no book for S, when S has books on several streams
+// (connections: a linear and a spot market) and --stream does not choose one, or when the
+// book is not valid at the end (a gap in the update ids with no snapshot after it).
 
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +42,7 @@ struct CaptureBookOptions {
   std::string file;
   std::string symbol;
   std::size_t depth = 0;  ///< levels per side to print; 0: all
+  int stream = -1;        ///< only this stream (connection) of the capture; -1: any, but one
 };
 
 /// What a dump saw, for the summary on stderr.

@@ -200,6 +200,10 @@ int run_record(const RecordOptions& options) {
       static_cast<unsigned long long>(recorder.dropped()),
       static_cast<unsigned long long>(s.connects),
       static_cast<unsigned long long>(s.decode_errors));
+  if (s.messages > 0) {
+    std::printf("receive-to-event latency per message (read to decoded and applied, TSC):\n");
+    std::fputs(session.latency().to_text("ns").c_str(), stdout);
+  }
   if (s.connects == 0) {
     std::fprintf(stderr, "kinetic record: never connected: %.*s\n",
                  static_cast<int>(session.last_error().size()), session.last_error().data());
