@@ -3,7 +3,10 @@
 //   * a 50-level delta (25 bids + 25 asks) on a book kept at a steady state of about 200
 //     (or 1000) levels a side: 40 changes in the top 30 ticks of each side, updates, inserts and
 //     deletes mixed as they come (each change hits a price slot that is present ~75% of the
-//     time), and 10 updates spread over the whole depth;
+//     time), and 10 updates spread over the whole depth; `sorted:1` sends each side best first
+//     as Bybit does (every orderbook message of the captures in shared/data is sorted so),
+//     `sorted:0` in random order (the book's fallback: each search from the top);
+//   * the same message refused as a duplicate: the cost of the well-formedness check alone;
 //   * a 500-level-a-side snapshot into a 1000-level book;
 //   * the queries the strategy asks per message.
 // The deltas are a ring of 256 messages with u = 2..257; at the wrap the timer is paused and
@@ -149,6 +152,22 @@ BENCHMARK(BM_ApplyDelta50)
     ->Args({200, 0})
     ->Args({1000, 1})
     ->Args({1000, 0});
+
+/// The cost of checking a 50-level message alone: a delta already applied comes again and is
+/// refused as a duplicate after the well-formedness pass (nothing else runs).
+void BM_RejectDuplicateDelta50(benchmark::State& state) {
+  std::mt19937_64 rng(42);
+  const auto snapshot = make_snapshot(200, rng);
+  const auto deltas = make_deltas(200, rng);
+  OrderBook book(1000);
+  if (book.apply(snapshot) != BookStatus::ok || book.apply(deltas[0]) != BookStatus::ok)
+    state.SkipWithError("setup refused");
+  for (auto _ : state) {
+    const BookStatus status = book.apply(deltas[0]);
+    benchmark::DoNotOptimize(status);
+  }
+}
+BENCHMARK(BM_RejectDuplicateDelta50);
 
 void BM_ApplySnapshot500(benchmark::State& state) {
   std::mt19937_64 rng(7);

@@ -8,12 +8,15 @@
 // 50-level orderbook delta (25 bids + 25 asks), (c) every data message (`recv` record with a
 // topic) of shared/data/bybit-ws-v5-cryptofeed/BYBIT.jsonl.zst held in memory, each followed
 // by SIMDJSON_PADDING bytes. (c) is skipped with a message when the capture is absent.
+// BM_Simdjson_* run BybitDecoder as configured by default (its fast path first, simdjson for
+// the rest); BM_SimdjsonOnly_* with BybitDecoderConfig::fast_path = false (simdjson only).
 // (d) the same through the nlohmann baseline; (e) BM_DeframeDecodeOneTrade: WsDeframer +
 // decode of one received frame (the issue's <= 150 ns figure); (f) BM_DecodeApplyBook50Delta:
 // a 50-level delta decoded and applied to a 200-level OrderBook (the <= 1 us figure).
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -42,12 +45,12 @@ using kinetic::SymbolId;
 using kinetic::TimestampNs;
 using kinetic::feed::BookStatus;
 using kinetic::feed::BybitDecoder;
+using kinetic::feed::DecodeStatus;
 using kinetic::feed::OrderBook;
+using kinetic::feed::SymbolTable;
 using kinetic::feed::WsDeframer;
 using kinetic::feed::WsEventKind;
 using kinetic::feed::WsRole;
-using kinetic::feed::DecodeStatus;
-using kinetic::feed::SymbolTable;
 
 /// The shared data folder: $KINETIC_SHARED_DATA, else ../shared/data seen from the working
 /// directory or its parents (the bench has no KINETIC_SOURCE_DIR definition).
@@ -283,9 +286,11 @@ struct NlohmannDecoder {
 
 // ---------------------------------------------------------------------------------------
 
-void run_simdjson(benchmark::State& state, const PaddedMessages& messages) {
+void run_simdjson(benchmark::State& state, const PaddedMessages& messages, bool fast_path = true) {
   SymbolTable symbols(64);
-  BybitDecoder decoder(symbols);
+  kinetic::feed::BybitDecoderConfig config;
+  config.fast_path = fast_path;
+  BybitDecoder decoder(symbols, config);
   std::vector<MarketEvent> events(BybitDecoder::kRecommendedEventCapacity);
   std::uint64_t events_out = 0;
   for (auto _ : state) {
@@ -353,6 +358,16 @@ const PaddedMessages* capture_or_skip(benchmark::State& state) {
 void BM_Simdjson_OneTrade(benchmark::State& state) {
   run_simdjson(state, one_trade());
 }
+void BM_SimdjsonOnly_OneTrade(benchmark::State& state) {
+  run_simdjson(state, one_trade(), false);
+}
+void BM_SimdjsonOnly_Book50Delta(benchmark::State& state) {
+  run_simdjson(state, book50(), false);
+}
+void BM_SimdjsonOnly_Capture(benchmark::State& state) {
+  if (const auto* m = capture_or_skip(state))
+    run_simdjson(state, *m, false);
+}
 void BM_Nlohmann_OneTrade(benchmark::State& state) {
   run_nlohmann(state, one_trade());
 }
@@ -376,14 +391,13 @@ void BM_Nlohmann_Capture(benchmark::State& state) {
 // frame of the one-trade message, as it lies in the receive buffer) deframed and decoded.
 
 void BM_DeframeDecodeOneTrade(benchmark::State& state) {
-  std::vector<char> buffer;
-  buffer.push_back(static_cast<char>(0x81));  // FIN + text
-  buffer.push_back(126);                      // 16-bit length follows, no mask (server frame)
-  buffer.push_back(static_cast<char>(kOneTrade.size() >> 8));
-  buffer.push_back(static_cast<char>(kOneTrade.size() & 0xff));
-  buffer.insert(buffer.end(), kOneTrade.begin(), kOneTrade.end());
-  const std::size_t frame_size = buffer.size();
-  buffer.resize(frame_size + kinetic::feed::kWsPadding, '\0');
+  const std::size_t frame_size = 4 + kOneTrade.size();
+  std::vector<char> buffer(frame_size + kinetic::feed::kWsPadding, '\0');
+  buffer[0] = static_cast<char>(0x81);  // FIN + text
+  buffer[1] = 126;                      // 16-bit length follows, no mask (server frame)
+  buffer[2] = static_cast<char>(kOneTrade.size() >> 8);
+  buffer[3] = static_cast<char>(kOneTrade.size() & 0xff);
+  std::copy(kOneTrade.begin(), kOneTrade.end(), buffer.begin() + 4);
 
   WsDeframer deframer(WsRole::client, 1u << 20);
   SymbolTable symbols(64);
@@ -447,13 +461,14 @@ std::string make_book_message(bool snapshot, std::uint64_t u, bool undo) {
       for (int k = 0; k < kBookLevels; ++k)
         add(level_price(bid, k, false), base_qty(k));
     } else {
-      // Levels 0..12 (step 3 from 1): size changes; 6 deletes; 6 inserts in gaps.
+      // Levels 0..12 (step 3 from 1): size changes; levels 2..17 (step 3): deletes; 6 inserts in
+      // gaps.
       for (int j = 0; j < 13; ++j) {
         const int k = 1 + 3 * j;
         add(level_price(bid, k, false), undo ? base_qty(k) : base_qty(k + 1));
       }
       for (int j = 0; j < 6; ++j) {
-        const int k = 2 + 5 * j;
+        const int k = 2 + 3 * j;
         add(level_price(bid, k, false), undo ? base_qty(k) : std::string("0"));
       }
       for (int j = 0; j < 6; ++j) {
@@ -478,7 +493,7 @@ void BM_DecodeApplyBook50Delta(benchmark::State& state) {
   BybitDecoder decoder(symbols);
   std::vector<MarketEvent> events(BybitDecoder::kRecommendedEventCapacity);
   const SymbolId btc = symbols.intern("BTCUSDT").value();
-  OrderBook book(kBookLevels, btc);
+  OrderBook book(256, btc);  // room for B's transient 206 levels (it re-adds before it deletes)
   const auto resnapshot = [&] {
     book.invalidate();
     const auto r = decoder.decode(snapshot.at(0), 0, events);
@@ -506,13 +521,16 @@ void BM_DecodeApplyBook50Delta(benchmark::State& state) {
       state.SkipWithError("decode failed");
       return;
     }
-    if (book.apply(std::span(events).first(r.events)) != BookStatus::ok) {
-      state.SkipWithError("apply failed");
+    if (const BookStatus status = book.apply(std::span(events).first(r.events));
+        status != BookStatus::ok) {
+      static std::string message;
+      message = "apply failed: " + std::string(kinetic::feed::to_string(status));
+      state.SkipWithError(message.c_str());
       return;
     }
     ++next;
   }
-  if (book.bid_depth() + book.ask_depth() > 2 * kBookLevels + 12) {
+  if (book.bid_depth() != kBookLevels || book.ask_depth() != kBookLevels) {
     state.SkipWithError("book did not stay at steady state");
     return;
   }
@@ -524,6 +542,9 @@ BENCHMARK(BM_Nlohmann_OneTrade);
 BENCHMARK(BM_Simdjson_Book50Delta);
 BENCHMARK(BM_Nlohmann_Book50Delta);
 BENCHMARK(BM_Simdjson_Capture)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SimdjsonOnly_OneTrade);
+BENCHMARK(BM_SimdjsonOnly_Book50Delta);
+BENCHMARK(BM_SimdjsonOnly_Capture)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Nlohmann_Capture)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DeframeDecodeOneTrade);
 BENCHMARK(BM_DecodeApplyBook50Delta);

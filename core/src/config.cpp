@@ -44,6 +44,9 @@ constexpr RealRange open(double lo, double hi) {
 constexpr RealRange open_closed(double lo, double hi) {
   return {lo, hi, false, true};
 }
+constexpr RealRange closed_open(double lo, double hi) {
+  return {lo, hi, true, false};
+}
 constexpr RealRange at_least(double lo) {
   return {lo, kInfinity, true, false};
 }
@@ -84,12 +87,15 @@ struct ChoiceSpec {
   std::size_t (*read)(const Config&);
   void (*write)(Config&, std::size_t);
 };
-/// A non-empty list of distinct exchange symbols.
-struct SymbolsSpec {
+/// A list of strings (exchange symbols, feed topics). `check` returns the reason a list is
+/// refused, or nothing; `rule` states what it accepts, for the example and config_schema().
+struct ListSpec {
+  std::optional<std::string> (*check)(const std::vector<std::string>&);
+  std::string_view rule;
   const std::vector<std::string>& (*read)(const Config&);
   std::vector<std::string>& (*write)(Config&);
 };
-using Spec = std::variant<BoolSpec, IntSpec, RealSpec, TextSpec, ChoiceSpec, SymbolsSpec>;
+using Spec = std::variant<BoolSpec, IntSpec, RealSpec, TextSpec, ChoiceSpec, ListSpec>;
 
 struct Entry {
   std::string_view section;
@@ -169,8 +175,10 @@ struct SectionKeys {
     return {name, key, description, ChoiceSpec{names, &read_choice<Member>, &write_choice<Member>}};
   }
   template <auto Member>
-  constexpr Entry symbols(std::string_view key, std::string_view description) const {
-    return {name, key, description, SymbolsSpec{&read<Member>, &write<Member>}};
+  constexpr Entry list(std::string_view key,
+                       std::optional<std::string> (*check)(const std::vector<std::string>&),
+                       std::string_view rule, std::string_view description) const {
+    return {name, key, description, ListSpec{check, rule, &read<Member>, &write<Member>}};
   }
 };
 
@@ -180,6 +188,7 @@ constexpr std::array<std::string_view, 2> kHttpPrefixes{"https://", "http://"};
 constexpr std::array<std::string_view, 2> kWebSocketPrefixes{"wss://", "ws://"};
 constexpr std::array<std::string_view, 2> kCategoryNames{"linear", "spot"};
 constexpr std::array<std::string_view, 2> kLayoutNames{"fused", "pipelined"};
+constexpr std::array<std::string_view, 3> kIoBackendNames{"auto", "io_uring", "plain"};
 constexpr std::array<std::string_view, 2> kWaitNames{"busy_spin", "spin_then_yield"};
 constexpr std::array<std::string_view, 2> kFlaggedTickNames{"drop", "pass"};
 constexpr std::array<std::string_view, 6> kActionNames{"none", "strong_buy", "buy",
@@ -188,6 +197,7 @@ constexpr std::array<std::string_view, 6> kLevelNames{"trace", "debug", "info",
                                                       "warn",  "error", "off"};
 static_assert(static_cast<int>(ExchangeConfig::Category::spot) == 1);
 static_assert(static_cast<int>(ThreadsConfig::Layout::pipelined) == 1);
+static_assert(static_cast<int>(FeedConfig::IoBackend::plain) == 2);
 static_assert(static_cast<int>(WaitPolicy::spin_then_yield) == 1);
 static_assert(static_cast<int>(LogConfig::Level::off) == 5);
 static_assert(static_cast<int>(RiskConfig::FlaggedTicks::pass) == 1);
@@ -208,6 +218,9 @@ constexpr std::array kSections{
     SectionInfo{"risk",
                 "Position sizing and the limits that stop trading. Fractions are of equity."},
     SectionInfo{"exchange", "Where to connect and what to trade."},
+    SectionInfo{"feed",
+                "The market-data session: topics, socket and timing. Its URL, symbols and CA "
+                "file are [exchange]'s ws_public_url, symbols and ca_file."},
     SectionInfo{"threads", "Thread layout, core pinning and how idle threads wait."},
     SectionInfo{"log", "The asynchronous logger."},
     SectionInfo{"demo", "The synthetic market of the demo and the tests."},
@@ -217,9 +230,14 @@ constexpr SectionKeys<&Config::strategy> kStrategy{"strategy"};
 constexpr SectionKeys<&Config::kalman> kKalman{"kalman"};
 constexpr SectionKeys<&Config::risk> kRisk{"risk"};
 constexpr SectionKeys<&Config::exchange> kExchange{"exchange"};
+constexpr SectionKeys<&Config::feed> kFeed{"feed"};
 constexpr SectionKeys<&Config::threads> kThreads{"threads"};
 constexpr SectionKeys<&Config::log> kLog{"log"};
 constexpr SectionKeys<&Config::demo> kDemo{"demo"};
+
+// The checks of the list keys (defined with the other checks below).
+std::optional<std::string> check_symbols(const std::vector<std::string>& symbols);
+std::optional<std::string> check_topics(const std::vector<std::string>& topics);
 
 // The schema: every key, in the order of the example file. Defaults are the member
 // initialisers of Config (config.hpp); the descriptions and ranges live here.
@@ -369,9 +387,51 @@ constexpr std::array kSchema{
         "recv_window_ms", 1, 60'000, "validity window of a signed request, milliseconds"),
     kExchange.text<&ExchangeConfig::ca_file>(
         "ca_file", "PEM file of trusted CAs; empty = the system trust store"),
-    kExchange.symbols<&ExchangeConfig::symbols>("symbols", "instruments to trade"),
+    kExchange.list<&ExchangeConfig::symbols>(
+        "symbols", &check_symbols, "non-empty, distinct; A-Z and 0-9 only", "instruments to trade"),
     kExchange.choice<&ExchangeConfig::category>("category", kCategoryNames,
                                                 "Bybit product category"),
+
+    kFeed.list<&FeedConfig::topics>(
+        "topics", &check_topics,
+        "non-empty, distinct; each trade | ticker | book.N (N: 1 50 200 500 1000) | kline.I "
+        "(I: 1 3 5 15 30 60 120 240 360 720 D W M)",
+        "topic short forms, each subscribed for every symbol of [exchange]"),
+    kFeed.choice<&FeedConfig::io_backend>(
+        "io_backend", kIoBackendNames,
+        "socket backend: auto = io_uring where the kernel allows it, plain sockets otherwise"),
+    kFeed.integer<&FeedConfig::busy_poll_us>(
+        "busy_poll_us", 0, 1'000'000,
+        "SO_BUSY_POLL microseconds; 0 = off (above net.core.busy_poll needs CAP_NET_ADMIN)"),
+    kFeed.boolean<&FeedConfig::sqpoll>(
+        "sqpoll", "io_uring: a kernel thread polls the submission queue (costs a CPU while busy)"),
+    kFeed.integer<&FeedConfig::sqpoll_idle_ms>(
+        "sqpoll_idle_ms", 1, 60'000, "io_uring: how long the SQPOLL thread spins before it sleeps"),
+    kFeed.boolean<&FeedConfig::multishot_recv>(
+        "multishot_recv",
+        "io_uring: multishot receive into provided buffers where the kernel has it"),
+    kFeed.integer<&FeedConfig::connect_timeout_ms>("connect_timeout_ms", 1, 600'000,
+                                                   "TCP connect timeout, milliseconds"),
+    kFeed.integer<&FeedConfig::handshake_timeout_ms>(
+        "handshake_timeout_ms", 1, 600'000, "TLS and WebSocket handshake timeout, milliseconds"),
+    kFeed.integer<&FeedConfig::ping_interval_ms>(
+        "ping_interval_ms", 1, 600'000, "JSON ping interval, milliseconds (Bybit asks for 20 s)"),
+    kFeed.integer<&FeedConfig::pong_timeout_ms>(
+        "pong_timeout_ms", 1, 600'000,
+        "the link is dead after a ping interval plus this long without a message, milliseconds"),
+    kFeed.integer<&FeedConfig::reconnect_initial_ms>("reconnect_initial_ms", 1, 600'000,
+                                                     "first reconnection delay, milliseconds"),
+    kFeed.integer<&FeedConfig::reconnect_max_ms>(
+        "reconnect_max_ms", 1, 3'600'000,
+        "cap of the doubling reconnection delay, milliseconds; at least reconnect_initial_ms"),
+    kFeed.real<&FeedConfig::reconnect_jitter>(
+        "reconnect_jitter", closed_open(0, 1),
+        "each reconnection delay is multiplied by a random factor in [1 - j, 1 + j]"),
+    kFeed.integer<&FeedConfig::max_message_bytes>(
+        "max_message_bytes", 1024, 1 << 28,
+        "largest WebSocket message; a larger one ends the connection"),
+    kFeed.integer<&FeedConfig::book_levels>("book_levels", 1, 100'000,
+                                            "price levels kept per side of each order book"),
 
     kThreads.choice<&ThreadsConfig::layout>(
         "layout", kLayoutNames,
@@ -674,7 +734,7 @@ std::string_view type_name(const Spec& spec) {
           return "integer";
         } else if constexpr (std::is_same_v<S, RealSpec>) {
           return "float";
-        } else if constexpr (std::is_same_v<S, SymbolsSpec>) {
+        } else if constexpr (std::is_same_v<S, ListSpec>) {
           return "array of strings";
         } else {
           return "string";
@@ -706,7 +766,7 @@ std::string range_text(const Spec& spec) {
         } else if constexpr (std::is_same_v<S, ChoiceSpec>) {
           return quoted_list(s.names, " | ");
         } else {
-          return "non-empty, distinct; A-Z and 0-9 only";
+          return std::string(s.rule);
         }
       },
       spec);
@@ -805,6 +865,45 @@ std::optional<std::string> check_symbols(const std::vector<std::string>& symbols
   return std::nullopt;
 }
 
+/// A topic short form that feed::make_topic turns into a Bybit topic: "trade", "ticker",
+/// "book.N" with a depth Bybit streams, "kline.I" with one of Bybit's intervals.
+bool is_topic_short_form(std::string_view topic) {
+  constexpr std::array<std::string_view, 5> kBookDepths{"1", "50", "200", "500", "1000"};
+  constexpr std::array<std::string_view, 13> kKlineIntervals{
+      "1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"};
+  const auto is_one_of = [](std::string_view text, std::span<const std::string_view> names) {
+    return std::find(names.begin(), names.end(), text) != names.end();
+  };
+  if (topic == "trade" || topic == "ticker") {
+    return true;
+  }
+  if (topic.starts_with("book.")) {
+    return is_one_of(topic.substr(5), kBookDepths);
+  }
+  if (topic.starts_with("kline.")) {
+    return is_one_of(topic.substr(6), kKlineIntervals);
+  }
+  return false;
+}
+
+std::optional<std::string> check_topics(const std::vector<std::string>& topics) {
+  if (topics.empty()) {
+    return "is empty";
+  }
+  for (std::size_t i = 0; i < topics.size(); ++i) {
+    if (!is_topic_short_form(topics[i])) {
+      return "has " + toml_string(topics[i]) +
+             ", which is not trade, ticker, book.N (N: 1 50 200 500 1000) or kline.I (I: 1 3 5 "
+             "15 30 60 120 240 360 720 D W M)";
+    }
+    if (std::find(topics.begin(), topics.begin() + static_cast<std::ptrdiff_t>(i), topics[i]) !=
+        topics.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return "has " + toml_string(topics[i]) + " twice";
+    }
+  }
+  return std::nullopt;
+}
+
 /// Checks `value` against the entry's rules and stores it in `config`. Returns the reason
 /// it was refused ("is out of range [0, 1]"), or nothing when it was stored. The value has
 /// the type the entry reads (the readers below guarantee it).
@@ -848,11 +947,11 @@ std::optional<std::string> assign(const Spec& spec, const Value& value, Config& 
           }
           s.write(config, static_cast<std::size_t>(found - s.names.begin()));
         } else {
-          const auto& symbols = std::get<std::vector<std::string>>(value);
-          if (auto reason = check_symbols(symbols)) {
+          const auto& items = std::get<std::vector<std::string>>(value);
+          if (auto reason = s.check(items)) {
             return reason;
           }
-          s.write(config) = symbols;
+          s.write(config) = items;
         }
         return std::nullopt;
       },
@@ -898,7 +997,7 @@ std::string_view expected_text(const Spec& spec) {
           return "an integer";
         } else if constexpr (std::is_same_v<S, RealSpec>) {
           return "a number";
-        } else if constexpr (std::is_same_v<S, SymbolsSpec>) {
+        } else if constexpr (std::is_same_v<S, ListSpec>) {
           return "an array of strings";
         } else {
           return "a string";
@@ -927,7 +1026,7 @@ std::optional<Value> read_node(const Spec& spec, const toml::node& node) {
           if (const auto* v = node.as_integer()) {
             return Value{v->get()};
           }
-        } else if constexpr (std::is_same_v<S, SymbolsSpec>) {
+        } else if constexpr (std::is_same_v<S, ListSpec>) {
           if (const auto* array = node.as_array()) {
             std::vector<std::string> items;
             for (const toml::node& item : *array) {
@@ -997,7 +1096,7 @@ std::variant<Value, std::string> read_env(const Spec& spec, std::string_view raw
             return std::string("expected a number");
           }
           return Value{number};
-        } else if constexpr (std::is_same_v<S, SymbolsSpec>) {
+        } else if constexpr (std::is_same_v<S, ListSpec>) {
           std::vector<std::string> items;
           std::string_view rest = text;
           while (!rest.empty()) {
@@ -1077,6 +1176,14 @@ class Loader {
       env_problems_.push_back(
           {0, source_ + ": [strategy] weight_*: every source weight is 0; at least one must be "
                         "positive for the coordinator to produce a signal"});
+    }
+    const FeedConfig& feed = config_.feed;
+    if (feed.reconnect_max_ms < feed.reconnect_initial_ms) {
+      env_problems_.push_back(
+          {0,
+           source_ + ": [feed] reconnect_max_ms = " + std::to_string(feed.reconnect_max_ms) +
+               " is less than reconnect_initial_ms = " + std::to_string(feed.reconnect_initial_ms) +
+               "; the cap of the reconnection delay must be at least its first value"});
     }
   }
 

@@ -3,10 +3,15 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <vector>
+
+#if defined(__SSSE3__)
+#include <immintrin.h>
+#endif
 
 namespace kinetic::feed {
 
@@ -203,10 +208,36 @@ struct Step {
   return step;
 }
 
-/// Reads a string value; on failure sets `error`.
+/// The text of a string value when it has no escape, straight from the input buffer (no copy,
+/// no unescaping). False for anything else — another type, or a string with a backslash —
+/// which the caller then reads the exact way (get_string). Leaves `value` unconsumed: the
+/// object or array iteration skips it. The view stays valid for the whole decode() call.
+[[nodiscard]] [[gnu::always_inline]] inline bool raw_string(od::value& value,
+                                                            std::string_view& out) noexcept {
+  // The token runs from the opening quote to the next structural character: the closing
+  // quote, then any whitespace (stage 1 has already proved the string closed and valid).
+  const std::string_view token = value.raw_json_token();
+  std::size_t end = token.size();
+  while (end > 2 && (token[end - 1] == ' ' || token[end - 1] == '\n' || token[end - 1] == '\r' ||
+                     token[end - 1] == '\t')) {
+    --end;
+  }
+  if (end < 2 || token[0] != '"' || token[end - 1] != '"')
+    return false;
+  const std::string_view text = token.substr(1, end - 2);
+  if (std::memchr(text.data(), '\\', text.size()) != nullptr)
+    return false;
+  out = text;
+  return true;
+}
+
+/// Reads a string value; on failure sets `error`. Escape-free strings (all of Bybit's) come
+/// as views into the message; others are unescaped into the parser's string buffer.
 [[nodiscard]] [[gnu::always_inline]] inline bool read_string(od::value& value,
                                                              std::string_view& out,
                                                              DecodeError& error) noexcept {
+  if (raw_string(value, out))
+    return true;
   const error_code e = value.get_string().get(out);
   if (e != SUCCESS) {
     error = classify(e);
@@ -215,9 +246,107 @@ struct Step {
   return true;
 }
 
+// ---- Inline decimal parse for the wire's common shape ----
+//
+// Bybit's prices and sizes are "D…D" or "D…D.F…F": 1..7 integer digits, 1..8 fraction digits,
+// then the closing quote. For exactly that shape the value is integer * 1e8 + fraction *
+// 10^(8 - fraction digits), which is what Price::parse / Qty::parse return for it (no sign,
+// no overflow possible below 1e7); the shape is checked on the raw bytes after the opening
+// quote, and anything else (a sign, "5.", ".5", long numbers, escapes, errors) goes to the
+// exact parser. Reads at most 18 bytes past the opening quote: inside the message or its
+// kMessagePadding.
+
+constexpr std::uint64_t kEveryByte = 0x0101'0101'0101'0101ULL;
+constexpr std::uint64_t kAsciiZeros = 0x30 * kEveryByte;
+
+[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t load_word(const char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+/// High bit of each byte of (word ^ '0'-per-byte) set where the byte is not a digit.
+[[nodiscard]] constexpr std::uint64_t non_digit_flags(std::uint64_t x) noexcept {
+  return (((x & (0x7f * kEveryByte)) + 0x76 * kEveryByte) | x) & (0x80 * kEveryByte);
+}
+
+#if defined(__SSSE3__)
+/// Raw units from a vector of digit values (0..9): bytes 0..7 the integer digits, bytes
+/// 8..15 the fraction digits, each most significant in the lowest byte.
+[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t digit_vector_to_raw(
+    __m128i digits) noexcept {
+  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010a));   // d0 * 10 + d1
+  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x0001'0064));  // p0 * 100 + p1
+  const __m128i eights = _mm_add_epi64(_mm_mul_epu32(quads, _mm_set1_epi32(10'000)),
+                                       _mm_srli_epi64(quads, 32));  // q0 * 10'000 + q1
+  const auto integer = static_cast<std::uint64_t>(_mm_cvtsi128_si64(eights));
+  const auto fraction =
+      static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(eights, eights)));
+  return integer * 100'000'000ULL + fraction;
+}
+#endif
+
+/// Raw units of 8 integer digits and 8 fraction digits, each word holding digit values
+/// (0..9) most significant in the lowest byte: integer * 1e8 + fraction.
+[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t digits_to_raw(
+    std::uint64_t integer_word, std::uint64_t fraction_word) noexcept {
+#if defined(__SSSE3__)
+  // Both words in one vector register: fewer instructions than two scalar conversions.
+  return digit_vector_to_raw(
+      _mm_set_epi64x(static_cast<long long>(fraction_word), static_cast<long long>(integer_word)));
+#else
+  const auto eight = [](std::uint64_t v) {
+    v = (v * 10 + (v >> 8)) & 0x00ff'00ff'00ff'00ffULL;
+    v = (v * 100 + (v >> 16)) & 0x0000'ffff'0000'ffffULL;
+    return (v * 10'000 + (v >> 32)) & 0x0000'0000'ffff'ffffULL;
+  };
+  return eight(integer_word) * 100'000'000ULL + eight(fraction_word);
+#endif
+}
+
+/// Raw 1e-8 units of the decimal whose text starts at `p` (just after the opening quote), if
+/// it has the common shape; 0 (raw untouched) otherwise. Returns the text's length + 1 (the
+/// closing quote included).
+[[nodiscard]] [[gnu::always_inline]] inline std::size_t parse_common_decimal(
+    const char* p, std::int64_t& raw) noexcept {
+  const std::uint64_t integer_x = load_word(p) ^ kAsciiZeros;
+  const std::uint64_t integer_flags = non_digit_flags(integer_x);
+  if (integer_flags == 0)
+    return 0;  // 8+ integer digits: rare, exact path
+  const auto integer_digits = static_cast<unsigned>(std::countr_zero(integer_flags)) / 8;
+  if (integer_digits == 0)
+    return 0;
+  // Right-align the digits: the top bytes are the number's last digits, zeros below.
+  const std::uint64_t integer_word = integer_x << (8 * (8 - integer_digits));
+  const char after = p[integer_digits];
+  if (after == '"') {
+    raw = static_cast<std::int64_t>(digits_to_raw(integer_word, 0));
+    return integer_digits + 1;
+  }
+  if (after != '.')
+    return 0;
+  const char* const fraction_text = p + integer_digits + 1;
+  const std::uint64_t fraction_x = load_word(fraction_text) ^ kAsciiZeros;
+  const std::uint64_t fraction_flags = non_digit_flags(fraction_x);
+  const unsigned fraction_digits =
+      fraction_flags == 0 ? 8U : static_cast<unsigned>(std::countr_zero(fraction_flags)) / 8;
+  if (fraction_digits == 0 || fraction_text[fraction_digits] != '"')
+    return 0;
+  // Zero the bytes past the digits: read as 8 digits that is fraction * 10^(8 - digits).
+  const std::uint64_t keep = fraction_digits == 8 ? ~0ULL : (1ULL << (8 * fraction_digits)) - 1;
+  raw = static_cast<std::int64_t>(digits_to_raw(integer_word, fraction_x & keep));
+  return integer_digits + 1 + fraction_digits + 1;
+}
+
 template <class D>
 [[nodiscard]] [[gnu::always_inline]] inline bool read_decimal(od::value& value, D& out,
                                                               DecodeError& error) noexcept {
+  const std::string_view token = value.raw_json_token();
+  std::int64_t raw = 0;
+  if (token.size() >= 2 && token[0] == '"' && parse_common_decimal(token.data() + 1, raw) != 0) {
+    out = D::from_raw(raw);
+    return true;
+  }
   std::string_view text;
   if (!read_string(value, text, error))
     return false;
@@ -299,6 +428,25 @@ struct BybitDecoder::Impl {
                      std::span<MarketEvent> out) noexcept;
   static DecodeError decode_ticker(od::value& data, TickerUpdate& update) noexcept;
   static DecodeError count_fail_topics(od::value& data, std::uint32_t& count) noexcept;
+
+  // The fast path (see "Fast path" below) and its caches.
+  bool decode_fast(std::string_view message, TimestampNs recv_ts, std::span<MarketEvent> out,
+                   DecodeResult& result) noexcept;
+  bool fast_topic(std::string_view text) noexcept;
+  bool fast_trades(const char*& p, const char* end, TimestampNs recv_ts, std::span<MarketEvent> out,
+                   std::uint32_t& count) noexcept;
+  bool fast_book(const char*& p, const char* end, TimestampNs recv_ts, std::span<MarketEvent> out,
+                 std::uint32_t& count, std::uint64_t& update_id, std::uint64_t& sequence) noexcept;
+
+  /// The last topic seen by the fast path, with what it resolved to (ids never change).
+  static constexpr std::size_t kMaxCachedTopic = 63;
+  char cached_topic_text[kMaxCachedTopic] = {};
+  std::size_t cached_topic_length = 0;  ///< 0: nothing cached
+  Topic cached_topic;                   ///< its symbol view is not used (it would dangle)
+  SymbolId cached_topic_symbol = 0;
+  /// The last trade symbol resolved by the fast path.
+  SymbolId cached_trade_symbol = 0;
+  bool has_cached_trade_symbol = false;
 };
 
 namespace {
@@ -605,25 +753,20 @@ DecodeError BybitDecoder::Impl::decode_ticker(od::value& data, TickerUpdate& upd
     } else {
       continue;
     }
-    std::string_view text;
-    if (!read_string(value, text, error))
-      return error;
-    // An empty string (seen on pre-market instruments) means "no value": zero.
-    if (text.empty()) {
+    // An empty string (seen on pre-market instruments) means "no value": zero. (A string's
+    // token starting with two quotes is exactly the empty string.)
+    const std::string_view token = value.raw_json_token();
+    if (token.size() >= 2 && token[0] == '"' && token[1] == '"') {
       if (is_qty)
         *qty = Qty::from_raw(0);
       else
         *price = Price::from_raw(0);
     } else if (is_qty) {
-      const auto parsed = Qty::parse(text);
-      if (!parsed)
-        return DecodeError::bad_decimal;
-      *qty = parsed.value();
+      if (!read_decimal(value, *qty, error))
+        return error;
     } else {
-      const auto parsed = Price::parse(text);
-      if (!parsed)
-        return DecodeError::bad_decimal;
-      *price = parsed.value();
+      if (!read_decimal(value, *price, error))
+        return error;
     }
     update.present = static_cast<std::uint8_t>(update.present | bit);
   }
@@ -649,6 +792,565 @@ DecodeError BybitDecoder::Impl::count_fail_topics(od::value& data, std::uint32_t
     count = static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX));
   }
   return DecodeError::none;
+}
+
+// ---------------------------------------------------------------------------------------
+// Fast path
+//
+// Bybit sends its trade and order book messages in one compact shape. decode_fast() is a
+// strict recognizer of exactly that shape, reading the bytes once, left to right, with no
+// simdjson stage 1 and no string copies: no whitespace; keys and strings of printable ASCII
+// without escapes; integers as plain digits (no sign, no leading zero, at most 18 digits);
+// top-level keys only topic (first among topic/data), type (snapshot/delta), ts, cts, data;
+// symbols already interned. Everything it accepts is valid JSON (and plain ASCII, hence valid
+// UTF-8), and for it the events are built exactly as the simdjson path builds them. Anything
+// else — another shape, a duplicate key, an empty batch, a new symbol, overflow, any error —
+// returns false having changed no state (out aside), and the message is decoded again by the
+// exact simdjson path, which then decides and classifies. The tests and the fuzzer compare
+// both paths on every input (BybitDecoderConfig::fast_path = false turns this one off).
+
+namespace {
+
+[[nodiscard]] [[gnu::always_inline]] inline bool take(const char*& p, const char* end,
+                                                      char c) noexcept {
+  if (p == end || *p != c)
+    return false;
+  ++p;
+  return true;
+}
+
+/// High bit of each byte of `x` set where the byte ends or spoils a plain string: the quote,
+/// a backslash, a control character (< 0x20), DEL or a non-ASCII byte (>= 0x7f).
+[[nodiscard]] constexpr std::uint64_t string_stop_flags(std::uint64_t x) noexcept {
+  constexpr std::uint64_t kHigh = 0x80 * kEveryByte;
+  const std::uint64_t low = x & (0x7f * kEveryByte);  // per-byte sums below cannot carry
+  const std::uint64_t is_del = low + 0x01 * kEveryByte;
+  const std::uint64_t is_control = ~(low + 0x60 * kEveryByte);
+  const std::uint64_t is_quote = ~((low ^ (0x22 * kEveryByte)) + 0x7f * kEveryByte);
+  const std::uint64_t is_backslash = ~((low ^ (0x5c * kEveryByte)) + 0x7f * kEveryByte);
+  return (x | is_del | is_control | is_quote | is_backslash) & kHigh;
+}
+
+/// A string of printable ASCII without escapes; p at the opening quote, left past the closing.
+/// Eight bytes a step: reads up to 7 bytes past `end` (inside the message's padding).
+[[nodiscard]] [[gnu::always_inline]] inline bool scan_string(const char*& p, const char* end,
+                                                             std::string_view& text) noexcept {
+  if (p == end || *p != '"')
+    return false;
+  const char* const begin = p + 1;
+  for (const char* q = begin; q < end; q += 8) {
+    const std::uint64_t flags = string_stop_flags(load_word(q));
+    if (flags == 0)
+      continue;
+    const char* const stop = q + std::countr_zero(flags) / 8;
+    if (stop >= end || *stop != '"')
+      return false;
+    text = std::string_view(begin, static_cast<std::size_t>(stop - begin));
+    p = stop + 1;
+    return true;
+  }
+  return false;
+}
+
+/// `text == literal` for a literal of known length: a size test and an inlined compare.
+template <std::size_t N>
+[[nodiscard]] [[gnu::always_inline]] inline bool is(std::string_view text,
+                                                    const char (&literal)[N]) noexcept {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
+/// Equality of two short texts without a library call for the usual lengths.
+[[nodiscard]] [[gnu::always_inline]] inline bool same_text(std::string_view a,
+                                                           std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size())
+    return false;
+  if (n < 8 || n > 64)
+    return std::memcmp(a.data(), b.data(), n) == 0;
+  std::uint64_t differ = load_word(a.data() + n - 8) ^ load_word(b.data() + n - 8);
+  for (std::size_t i = 0; i + 8 < n; i += 8)  // words, the last one overlapping
+    differ |= load_word(a.data() + i) ^ load_word(b.data() + i);
+  return differ == 0;
+}
+
+/// Eight digit values (0..9), most significant in the lowest byte, to their number.
+[[nodiscard]] constexpr std::uint64_t eight_digits_value(std::uint64_t v) noexcept {
+  v = (v * 10 + (v >> 8)) & 0x00ff'00ff'00ff'00ffULL;
+  v = (v * 100 + (v >> 16)) & 0x0000'ffff'0000'ffffULL;
+  return (v * 10'000 + (v >> 32)) & 0x0000'0000'ffff'ffffULL;
+}
+
+constexpr std::uint64_t kPowersOf10[9] = {1,       10,        100,        1'000,      10'000,
+                                          100'000, 1'000'000, 10'000'000, 100'000'000};
+
+/// A JSON integer of 1..15 digits without sign or leading zero (so it fits int64 and uint64),
+/// ending inside the message. Up to 16 digits are looked at in two words (no loop per digit);
+/// reads up to 16 bytes past `p`, inside the message's padding.
+[[nodiscard]] [[gnu::always_inline]] inline bool scan_uint(const char*& p, const char* end,
+                                                           std::uint64_t& value) noexcept {
+  const std::uint64_t x0 = load_word(p) ^ kAsciiZeros;
+  const std::uint64_t f0 = non_digit_flags(x0);
+  std::size_t digits = 0;
+  std::uint64_t v = 0;
+  if (f0 != 0) {
+    digits = static_cast<std::size_t>(std::countr_zero(f0)) / 8;
+    if (digits == 0)
+      return false;
+    v = eight_digits_value(x0 << (8 * (8 - digits)));
+  } else {
+    const std::uint64_t x1 = load_word(p + 8) ^ kAsciiZeros;
+    const std::uint64_t f1 = non_digit_flags(x1);
+    if (f1 == 0)
+      return false;  // 16 digits or more: not Bybit's; the exact path decides
+    const auto more = static_cast<std::size_t>(std::countr_zero(f1)) / 8;
+    v = eight_digits_value(x0) * kPowersOf10[more] +
+        (more == 0 ? 0 : eight_digits_value(x1 << (8 * (8 - more))));
+    digits = 8 + more;
+  }
+  // The digits must end inside the message (the padding may hold digits too), and JSON
+  // allows no leading zero.
+  if (digits >= static_cast<std::size_t>(end - p) || (digits > 1 && *p == '0'))
+    return false;
+  p += digits;
+  value = v;
+  return true;
+}
+
+[[nodiscard]] [[gnu::always_inline]] inline bool scan_ms(const char*& p, const char* end,
+                                                         TimestampNs& ns) noexcept {
+  std::uint64_t ms = 0;
+  return scan_uint(p, end, ms) && ms_to_ns(static_cast<std::int64_t>(ms), ns);
+}
+
+/// A value we do not use inside a trade or book object: a string, an integer, true or false.
+[[nodiscard]] [[gnu::always_inline]] inline bool skip_scalar(const char*& p,
+                                                             const char* end) noexcept {
+  if (p == end)
+    return false;
+  if (*p == '"') {
+    std::string_view unused;
+    return scan_string(p, end, unused);
+  }
+  if (*p == 't' || *p == 'f') {
+    const std::string_view literal = *p == 't' ? std::string_view("true") : "false";
+    if (static_cast<std::size_t>(end - p) < literal.size() ||
+        std::memcmp(p, literal.data(), literal.size()) != 0)
+      return false;
+    p += literal.size();
+    return true;
+  }
+  std::uint64_t unused = 0;
+  return scan_uint(p, end, unused);
+}
+
+/// High bit set in each byte of `x` that is zero, exact for the lowest one (a borrow only
+/// runs upward from a zero byte, so any false flag sits above a true one).
+[[nodiscard]] constexpr std::uint64_t zero_byte_flags(std::uint64_t x) noexcept {
+  return (x - kEveryByte) & ~x & (0x80 * kEveryByte);
+}
+
+#if defined(__SSSE3__)
+/// pshufb masks that move I integer digits (1..7) and F fraction digits (0..8) of the text
+/// "I.F" into digit_vector_to_raw's layout: integer right-aligned in bytes 0..7, fraction
+/// left-aligned from byte 8; other bytes zero (index 0x80). Entry (I - 1) * 9 + F.
+struct alignas(16) ShuffleMask : std::array<std::int8_t, 16> {};
+constexpr auto kDigitShuffles = [] {
+  std::array<ShuffleMask, 7 * 9> table{};
+  for (int integer = 1; integer <= 7; ++integer) {
+    for (int fraction = 0; fraction <= 8; ++fraction) {
+      ShuffleMask& mask = table[static_cast<std::size_t>((integer - 1) * 9 + fraction)];
+      for (auto& byte : mask)
+        byte = static_cast<std::int8_t>(-128);
+      for (int k = 0; k < integer; ++k)
+        mask[static_cast<std::size_t>(8 - integer + k)] = static_cast<std::int8_t>(k);
+      for (int k = 0; k < fraction; ++k)
+        mask[static_cast<std::size_t>(8 + k)] = static_cast<std::int8_t>(integer + 1 + k);
+    }
+  }
+  return table;
+}();
+#endif
+
+/// A price or size string; p at the opening quote, left past the closing one.
+///
+/// The position of the next token depends only on where the closing quote is, so that is
+/// found first (one 16-byte look, no loop) and the digits are checked and converted beside
+/// it, off the chain that carries `p` from token to token. Common shape as in
+/// parse_common_decimal; anything else goes through D::parse.
+template <class D>
+[[nodiscard]] [[gnu::always_inline]] inline bool scan_decimal(const char*& p, const char* end,
+                                                              D& out) noexcept {
+  if (p == end || *p != '"')
+    return false;
+  const char* const text = p + 1;
+#if defined(__SSSE3__)
+  // One 16-byte look: where the quote, the dot and the digits are, as bit masks; the shape
+  // is checked on the masks and the digits moved into place by one shuffle.
+  if (end - text > 16) {  // a quote found among the 16 bytes is inside the message
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
+    const __m128i values = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+    const auto quotes =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+    const auto dots =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.'))));
+    const auto digits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values)));
+    const auto length = static_cast<unsigned>(std::countr_zero(quotes | 0x10000U));
+    const unsigned before_quote = (1U << length) - 1;
+    const unsigned dot = dots & before_quote;
+    const unsigned integer_digits =
+        dot != 0 ? static_cast<unsigned>(std::countr_zero(dot)) : length;
+    const unsigned fraction_digits = dot != 0 ? length - integer_digits - 1 : 0;
+    if (quotes != 0 && ((digits | dot) & before_quote) == before_quote && (dot & (dot - 1)) == 0 &&
+        integer_digits - 1 < 7 && fraction_digits <= 8 && (dot == 0 || fraction_digits != 0)) {
+      const __m128i shuffle = _mm_load_si128(reinterpret_cast<const __m128i*>(
+          kDigitShuffles[(integer_digits - 1) * 9 + fraction_digits].data()));
+      out = D::from_raw(
+          static_cast<std::int64_t>(digit_vector_to_raw(_mm_shuffle_epi8(values, shuffle))));
+      p = text + length + 1;
+      return true;
+    }
+  }
+#else
+  const std::uint64_t w0 = load_word(text);
+  const std::uint64_t w1 = load_word(text + 8);
+  constexpr std::uint64_t kQuotes = 0x22 * kEveryByte;
+  const std::uint64_t q0 = zero_byte_flags(w0 ^ kQuotes);
+  const std::uint64_t q1 = zero_byte_flags(w1 ^ kQuotes);
+  if ((q0 | q1) != 0 && end - text > 16) {  // the closing quote is among the 16 bytes read
+    const auto length = q0 != 0 ? static_cast<unsigned>(std::countr_zero(q0)) / 8
+                                : 8 + static_cast<unsigned>(std::countr_zero(q1)) / 8;
+    const std::uint64_t x0 = w0 ^ kAsciiZeros;
+    const std::uint64_t non_digits = non_digit_flags(x0);
+    const unsigned integer_digits =
+        non_digits != 0 ? static_cast<unsigned>(std::countr_zero(non_digits)) / 8 : 8;
+    if (integer_digits >= 1 && integer_digits <= 7) {
+      const std::uint64_t integer_word = x0 << (8 * (8 - integer_digits));
+      if (integer_digits == length) {
+        out = D::from_raw(static_cast<std::int64_t>(digits_to_raw(integer_word, 0)));
+        p = text + length + 1;
+        return true;
+      }
+      const unsigned fraction_digits = length - integer_digits - 1;  // wraps when length < int
+      if (text[integer_digits] == '.' && fraction_digits >= 1 && fraction_digits <= 8) {
+        const std::uint64_t fraction_x = load_word(text + integer_digits + 1) ^ kAsciiZeros;
+        const std::uint64_t keep =
+            fraction_digits == 8 ? ~0ULL : (1ULL << (8 * fraction_digits)) - 1;
+        if ((non_digit_flags(fraction_x) & keep) == 0) {
+          out = D::from_raw(
+              static_cast<std::int64_t>(digits_to_raw(integer_word, fraction_x & keep)));
+          p = text + length + 1;
+          return true;
+        }
+      }
+    }
+  }
+#endif
+  std::string_view text_view;
+  if (!scan_string(p, end, text_view))
+    return false;
+  const auto parsed = D::parse(text_view);
+  if (!parsed)
+    return false;
+  out = parsed.value();
+  return true;
+}
+
+/// Reads `"key":`; p left at the value.
+[[nodiscard]] [[gnu::always_inline]] inline bool scan_key(const char*& p, const char* end,
+                                                          std::string_view& key) noexcept {
+  return scan_string(p, end, key) && take(p, end, ':');
+}
+
+/// After a member or element: true with `more` set at ',' (consumed), false `more` at the
+/// closer (consumed); false on anything else.
+[[nodiscard]] [[gnu::always_inline]] inline bool next_or_close(const char*& p, const char* end,
+                                                               char closer, bool& more) noexcept {
+  if (p == end)
+    return false;
+  if (*p == ',') {
+    more = true;
+    ++p;
+    return true;
+  }
+  if (*p == closer) {
+    more = false;
+    ++p;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool BybitDecoder::Impl::fast_topic(std::string_view text) noexcept {
+  if (cached_topic_length != 0 &&
+      same_text(text, std::string_view(cached_topic_text, cached_topic_length)))
+    return true;
+  const Topic topic = parse_topic(text);
+  if ((topic.kind != TopicKind::trade && topic.kind != TopicKind::book) || topic.symbol.empty() ||
+      text.size() > kMaxCachedTopic)
+    return false;
+  SymbolId symbol = 0;
+  if (topic.kind == TopicKind::book) {
+    const auto id = symbols.find(topic.symbol);  // never intern here: no state may change
+    if (!id)
+      return false;
+    symbol = *id;
+  }
+  std::memcpy(cached_topic_text, text.data(), text.size());
+  cached_topic_length = text.size();
+  cached_topic = topic;
+  cached_topic.symbol = {};
+  cached_topic_symbol = symbol;
+  return true;
+}
+
+bool BybitDecoder::Impl::fast_trades(const char*& position, const char* end, TimestampNs recv_ts,
+                                     std::span<MarketEvent> out, std::uint32_t& events) noexcept {
+  // Locals, so they stay in registers: the events' one-byte fields could alias what a
+  // reference points to, which would force a store and reload per field.
+  const char* p = position;
+  std::uint32_t count = 0;
+  if (!take(p, end, '['))
+    return false;
+  for (bool more = true; more;) {
+    if (!take(p, end, '{') || count == out.size())
+      return false;
+    MarketEvent& event = out[count];
+    begin_event(event, recv_ts, 0, MarketEventType::trade, Side::none);
+    event.trade.sequence = 0;
+    event.trade.reserved = 0;
+    enum : std::uint8_t { kTime = 1, kSymbol = 2, kSide = 4, kQty = 8, kPrice = 16, kId = 32 };
+    constexpr std::uint8_t kRequired = kTime | kSymbol | kSide | kQty | kPrice | kId;
+    std::uint8_t seen = 0;
+    bool seen_seq = false;
+    for (bool more_keys = true; more_keys;) {
+      std::string_view key;
+      if (!scan_key(p, end, key))
+        return false;
+      std::uint8_t bit = 0;
+      bool ok = false;
+      if (key.size() == 1) {
+        switch (key[0]) {
+          case 'T':
+            bit = kTime;
+            ok = scan_ms(p, end, event.exch_ts);
+            break;
+          case 's': {
+            bit = kSymbol;
+            std::string_view name;
+            if (!scan_string(p, end, name))
+              return false;
+            if (!has_cached_trade_symbol || !same_text(symbols.name(cached_trade_symbol), name)) {
+              const auto id = symbols.find(name);
+              if (!id)
+                return false;
+              cached_trade_symbol = *id;
+              has_cached_trade_symbol = true;
+            }
+            event.symbol = cached_trade_symbol;
+            ok = true;
+            break;
+          }
+          case 'S': {
+            bit = kSide;
+            std::string_view side;
+            if (!scan_string(p, end, side))
+              return false;
+            event.side = is(side, "Buy") ? Side::buy : (is(side, "Sell") ? Side::sell : Side::none);
+            ok = event.side != Side::none;
+            break;
+          }
+          case 'v':
+            bit = kQty;
+            ok = scan_decimal(p, end, event.trade.qty);
+            break;
+          case 'p':
+            bit = kPrice;
+            ok = scan_decimal(p, end, event.trade.price);
+            break;
+          case 'i': {
+            bit = kId;
+            std::string_view id;
+            ok = scan_string(p, end, id);
+            if (ok)
+              event.trade.trade_id = trade_id_of(id);
+            break;
+          }
+          default:
+            ok = skip_scalar(p, end);
+            break;
+        }
+      } else if (is(key, "seq")) {
+        ok = !seen_seq && scan_uint(p, end, event.trade.sequence);
+        seen_seq = true;
+      } else {
+        ok = skip_scalar(p, end);
+      }
+      if (!ok || (seen & bit) != 0)  // a duplicate key: let the exact path decide
+        return false;
+      seen = static_cast<std::uint8_t>(seen | bit);
+      if (!next_or_close(p, end, '}', more_keys))
+        return false;
+    }
+    if (seen != kRequired)
+      return false;
+    ++count;
+    if (!next_or_close(p, end, ']', more))
+      return false;
+  }
+  position = p;
+  events = count;
+  return true;
+}
+
+bool BybitDecoder::Impl::fast_book(const char*& position, const char* end, TimestampNs recv_ts,
+                                   std::span<MarketEvent> out, std::uint32_t& events,
+                                   std::uint64_t& update_id_out,
+                                   std::uint64_t& sequence_out) noexcept {
+  // Locals, so they stay in registers (see fast_trades).
+  const char* p = position;
+  std::uint32_t count = 0;
+  std::uint64_t update_id = 0, sequence = 0;
+  if (!take(p, end, '{'))
+    return false;
+  const std::uint16_t depth = cached_topic.param;
+  const SymbolId symbol = cached_topic_symbol;
+  bool has_bids = false, has_asks = false, has_update_id = false, has_sequence = false;
+  bool asks_first = false;
+  for (bool more_keys = true; more_keys;) {
+    std::string_view key;
+    if (!scan_key(p, end, key))
+      return false;
+    if (key.size() == 1 && (key[0] == 'b' || key[0] == 'a')) {
+      const bool bids = key[0] == 'b';
+      if (bids ? has_bids : has_asks)
+        return false;
+      (bids ? has_bids : has_asks) = true;
+      asks_first = asks_first || (!bids && !has_bids);
+      const Side side = bids ? Side::buy : Side::sell;
+      if (!take(p, end, '['))
+        return false;
+      if (p != end && *p == ']') {
+        ++p;
+      } else {
+        for (bool more = true; more;) {
+          if (count == out.size() || !take(p, end, '['))
+            return false;
+          MarketEvent& event = out[count];
+          begin_event(event, recv_ts, symbol, MarketEventType::book_level, side);
+          event.aux = depth;
+          event.level.reserved = 0;
+          if (!scan_decimal(p, end, event.level.price) || !take(p, end, ',') ||
+              !scan_decimal(p, end, event.level.qty) || !take(p, end, ']'))
+            return false;
+          ++count;
+          if (!next_or_close(p, end, ']', more))
+            return false;
+        }
+      }
+    } else if (is(key, "u")) {
+      if (has_update_id || !scan_uint(p, end, update_id))
+        return false;
+      has_update_id = true;
+    } else if (is(key, "seq")) {
+      if (has_sequence || !scan_uint(p, end, sequence))
+        return false;
+      has_sequence = true;
+    } else if (!skip_scalar(p, end)) {
+      return false;
+    }
+    if (!next_or_close(p, end, '}', more_keys))
+      return false;
+  }
+  if (!has_bids || !has_asks || !has_update_id || count == 0)
+    return false;
+  if (asks_first) {
+    // Bids first, whatever the wire order: find where the bids start (the first buy event).
+    std::uint32_t bid_begin = 0;
+    while (bid_begin < count && out[bid_begin].side != Side::buy)
+      ++bid_begin;
+    std::rotate(out.begin(), out.begin() + bid_begin, out.begin() + count);
+  }
+  position = p;
+  events = count;
+  update_id_out = update_id;
+  sequence_out = sequence;
+  return true;
+}
+
+bool BybitDecoder::Impl::decode_fast(std::string_view message, TimestampNs recv_ts,
+                                     std::span<MarketEvent> out, DecodeResult& result) noexcept {
+  const char* p = message.data();
+  const char* const end = p + message.size();
+  if (!take(p, end, '{'))
+    return false;
+  enum : std::uint8_t { kTopic = 1, kType = 2, kTs = 4, kCts = 8, kData = 16 };
+  std::uint8_t seen = 0;
+  MessageType type = MessageType::none;
+  TimestampNs ts = 0, cts = 0;
+  std::uint32_t count = 0;
+  std::uint64_t update_id = 0, sequence = 0;
+  for (bool more = true; more;) {
+    std::string_view key;
+    if (!scan_key(p, end, key))
+      return false;
+    std::uint8_t bit = 0;
+    bool ok = false;
+    if (is(key, "topic")) {
+      bit = kTopic;
+      std::string_view text;
+      ok = scan_string(p, end, text) && fast_topic(text);
+    } else if (is(key, "type")) {
+      bit = kType;
+      std::string_view text;
+      ok = scan_string(p, end, text);
+      type = is(text, "delta")
+                 ? MessageType::delta
+                 : (is(text, "snapshot") ? MessageType::snapshot : MessageType::other);
+      ok = ok && type != MessageType::other;
+    } else if (is(key, "ts")) {
+      bit = kTs;
+      ok = scan_ms(p, end, ts);
+    } else if (is(key, "cts")) {
+      bit = kCts;
+      ok = scan_ms(p, end, cts);
+    } else if (is(key, "data")) {
+      bit = kData;
+      if ((seen & kTopic) == 0)
+        return false;
+      ok = cached_topic.kind == TopicKind::trade
+               ? fast_trades(p, end, recv_ts, out, count)
+               : fast_book(p, end, recv_ts, out, count, update_id, sequence);
+    }
+    if (!ok || (seen & bit) != 0)
+      return false;
+    seen = static_cast<std::uint8_t>(seen | bit);
+    if (!next_or_close(p, end, '}', more))
+      return false;
+  }
+  if (p != end || (seen & kData) == 0 || count == 0)
+    return false;
+  if (cached_topic.kind == TopicKind::book) {
+    if ((seen & (kTs | kCts)) == 0 || (seen & kType) == 0)
+      return false;
+    const TimestampNs exch_ts = (seen & kCts) != 0 ? cts : ts;
+    const std::uint16_t flags = type == MessageType::snapshot ? kFlagSnapshot : kFlagNone;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      out[i].exch_ts = exch_ts;
+      out[i].flags = flags;
+      out[i].level.update_id = update_id;
+      out[i].level.sequence = sequence;
+    }
+  }
+  out[0].flags = static_cast<std::uint16_t>(out[0].flags | kFlagBeginOfBatch);
+  out[count - 1].flags = static_cast<std::uint16_t>(out[count - 1].flags | kFlagEndOfBatch);
+  ++stats.data_messages;
+  ++stats.fast_path;
+  stats.events += count;
+  result.events = count;
+  return true;
 }
 
 DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs recv_ts,
@@ -684,6 +1386,9 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
   // Longer than the parser's fixed capacity: iterate() would allocate; refuse instead.
   if (message.size() > config.max_message_bytes)
     return malformed(DecodeError::too_large);
+
+  if (config.fast_path && decode_fast(message, recv_ts, out, result))
+    return result;
 
   od::document doc;
   if (parser.iterate(message.data(), message.size(), message.size() + simdjson::SIMDJSON_PADDING)

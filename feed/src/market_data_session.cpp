@@ -121,9 +121,23 @@ void MarketDataSession::stop() noexcept {
       (void)stream_->flush();
     }
   }
-  if (stream_)
-    stream_->close();
+  close_stream();
   state_ = SessionState::stopped;
+}
+
+void MarketDataSession::close_stream() noexcept {
+  if (!stream_ || !stream_->is_open())
+    return;
+  // A close frame (ours, or the echo of the server's) may still sit in the send queue, or be
+  // in flight on io_uring: closing now would cancel it. Give it a moment to leave; this is
+  // the disconnect path, not the streaming one.
+  const TimestampNs deadline = Clock::now_ns() + 200'000'000;
+  while (stream_->unsent_bytes() > 0 && Clock::now_ns() < deadline) {
+    if (stream_->flush() != NetError::ok)
+      break;
+    (void)stream_->wait(10);
+  }
+  stream_->close();
 }
 
 void MarketDataSession::connect(TimestampNs now, FeedSink& sink) {
@@ -219,8 +233,7 @@ bool MarketDataSession::websocket_handshake(TimestampNs deadline_ns) {
 
 void MarketDataSession::disconnect(TimestampNs now, std::string_view reason,
                                    FeedSink& sink) noexcept {
-  if (stream_)
-    stream_->close();
+  close_stream();
   last_error_ = reason;
   ++stats_.disconnects;
   state_ = SessionState::waiting;

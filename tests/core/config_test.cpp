@@ -132,7 +132,7 @@ TEST(ConfigDefaults, ExampleDocumentsEveryKeyWithItsRange) {
 
 TEST(ConfigSchema, DescribesEveryKey) {
   const auto schema = config_schema();
-  ASSERT_EQ(schema.size(), 80U);
+  ASSERT_EQ(schema.size(), 95U);
   std::set<std::string> variables;
   for (const ConfigKeyInfo& key : schema) {
     EXPECT_FALSE(key.description.empty()) << key.key;
@@ -350,6 +350,154 @@ TEST(ConfigErrors, EveryProblemIsReportedInLineOrder) {
   EXPECT_LT(kelly, leverage);
 }
 
+// ---- [feed] ----
+
+TEST(ConfigFeed, DefaultsAreTheDocumentedOnes) {
+  const FeedConfig feed = load("").feed;
+  EXPECT_EQ(feed.topics, (std::vector<std::string>{"trade", "book.50", "ticker"}));
+  EXPECT_EQ(feed.io_backend, FeedConfig::IoBackend::automatic);
+  EXPECT_EQ(feed.busy_poll_us, 0);
+  EXPECT_FALSE(feed.sqpoll);
+  EXPECT_EQ(feed.sqpoll_idle_ms, 100);
+  EXPECT_TRUE(feed.multishot_recv);
+  EXPECT_EQ(feed.connect_timeout_ms, 10000);
+  EXPECT_EQ(feed.handshake_timeout_ms, 5000);
+  EXPECT_EQ(feed.ping_interval_ms, 20000);
+  EXPECT_EQ(feed.pong_timeout_ms, 10000);
+  EXPECT_EQ(feed.reconnect_initial_ms, 1000);
+  EXPECT_EQ(feed.reconnect_max_ms, 32000);
+  EXPECT_EQ(feed.reconnect_jitter, 0.2);
+  EXPECT_EQ(feed.max_message_bytes, 1048576U);
+  EXPECT_EQ(feed.book_levels, 1000U);
+
+  const std::string example = example_toml();
+  EXPECT_TRUE(Contains(example, "[feed]\n"));
+  EXPECT_TRUE(Contains(example, "topics = [\"trade\", \"book.50\", \"ticker\"]  # non-empty"));
+  EXPECT_TRUE(Contains(example, "io_backend = \"auto\"  # \"auto\" | \"io_uring\" | \"plain\"\n"));
+  EXPECT_TRUE(Contains(example, "reconnect_jitter = 0.2  # [0, 1)\n"));
+  EXPECT_TRUE(Contains(example, "busy_poll_us = 0  # [0, 1000000]\n"));
+  EXPECT_TRUE(Contains(example, "book_levels = 1000  # [1, 100000]\n"));
+}
+
+TEST(ConfigFeed, FileSettingEveryKey) {
+  const Config config = load(R"(
+[feed]
+topics = ["book.1", "kline.D", "trade", "kline.15", "book.1000", "ticker"]
+io_backend = "io_uring"
+busy_poll_us = 1000000
+sqpoll = true
+sqpoll_idle_ms = 2
+multishot_recv = false
+connect_timeout_ms = 1500
+handshake_timeout_ms = 2500
+ping_interval_ms = 5000
+pong_timeout_ms = 3000
+reconnect_initial_ms = 250
+reconnect_max_ms = 250
+reconnect_jitter = 0.5
+max_message_bytes = 4096
+book_levels = 100000
+)");
+  Config expected;
+  expected.feed.topics = {"book.1", "kline.D", "trade", "kline.15", "book.1000", "ticker"};
+  expected.feed.io_backend = FeedConfig::IoBackend::io_uring;
+  expected.feed.busy_poll_us = 1'000'000;
+  expected.feed.sqpoll = true;
+  expected.feed.sqpoll_idle_ms = 2;
+  expected.feed.multishot_recv = false;
+  expected.feed.connect_timeout_ms = 1500;
+  expected.feed.handshake_timeout_ms = 2500;
+  expected.feed.ping_interval_ms = 5000;
+  expected.feed.pong_timeout_ms = 3000;
+  expected.feed.reconnect_initial_ms = 250;
+  expected.feed.reconnect_max_ms = 250;  // equal to the initial delay is allowed
+  expected.feed.reconnect_jitter = 0.5;
+  expected.feed.max_message_bytes = 4096;
+  expected.feed.book_levels = 100'000;
+  EXPECT_EQ(config, expected);
+  EXPECT_EQ(load(to_toml(expected)), expected);
+}
+
+TEST(ConfigFeed, EveryTopicShapeIsAccepted) {
+  for (const char* topic :
+       {"trade",     "ticker",    "book.1",    "book.50",  "book.200", "book.500", "book.1000",
+        "kline.1",   "kline.3",   "kline.5",   "kline.15", "kline.30", "kline.60", "kline.120",
+        "kline.240", "kline.360", "kline.720", "kline.D",  "kline.W",  "kline.M"}) {
+    const std::string toml = std::string("[feed]\ntopics = [\"") + topic + "\"]\n";
+    EXPECT_EQ(load(toml).feed.topics, std::vector<std::string>{topic}) << topic;
+  }
+}
+
+TEST(ConfigFeed, TopicsOfAnotherShapeAreRefusedNamingTheKey) {
+  EXPECT_TRUE(Contains(error_of("[feed]\n\ntopics = [\"trade\", \"book.25\"]\n"),
+                       "kinetic.toml:3: feed.topics = [\"trade\", \"book.25\"] has \"book.25\", "
+                       "which is not trade, ticker, book.N"));
+  for (const char* bad : {"book.", "book.100", "book.50x", "kline.2", "kline.d", "kline.", "Trade",
+                          "trades", "tickers", "orderbook.50", " trade", ""}) {
+    const std::string toml = std::string("[feed]\ntopics = [\"") + bad + "\"]\n";
+    EXPECT_TRUE(Contains(error_of(toml), "feed.topics = ")) << bad;
+  }
+  EXPECT_TRUE(Contains(error_of("[feed]\ntopics = []\n"), "feed.topics = [] is empty"));
+  EXPECT_TRUE(Contains(error_of("[feed]\ntopics = [\"ticker\", \"trade\", \"ticker\"]\n"),
+                       "has \"ticker\" twice"));
+  EXPECT_TRUE(Contains(error_of("[feed]\ntopics = \"trade\"\n"),
+                       "feed.topics: expected an array of strings, found a string"));
+  EXPECT_TRUE(Contains(error_of("", environment_of({{"KINETIC_FEED_TOPICS", "trade,book.7"}})),
+                       "environment KINETIC_FEED_TOPICS=\"trade,book.7\" has \"book.7\""));
+}
+
+TEST(ConfigFeed, OutOfRangeValuesAreRefusedNamingTheKey) {
+  EXPECT_TRUE(Contains(error_of("[feed]\nbusy_poll_us = 1000001\n"),
+                       "feed.busy_poll_us = 1000001 is out of range [0, 1000000]"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nbusy_poll_us = -1\n"),
+                       "feed.busy_poll_us = -1 is out of range [0, 1000000]"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nreconnect_jitter = 1.0\n"),
+                       "feed.reconnect_jitter = 1.0 is out of range [0, 1)"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nreconnect_jitter = -0.1\n"),
+                       "feed.reconnect_jitter = -0.1 is out of range [0, 1)"));
+  EXPECT_EQ(load("[feed]\nreconnect_jitter = 0\n").feed.reconnect_jitter, 0.0);
+  EXPECT_TRUE(Contains(error_of("[feed]\nbook_levels = 0\n"),
+                       "feed.book_levels = 0 is out of range [1, 100000]"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nbook_levels = 100001\n"),
+                       "feed.book_levels = 100001 is out of range [1, 100000]"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nio_backend = \"epoll\"\n"),
+                       "feed.io_backend = \"epoll\" is not one of \"auto\", \"io_uring\", "
+                       "\"plain\""));
+  EXPECT_TRUE(Contains(error_of("[feed]\nping_interval_ms = 0\n"), "feed.ping_interval_ms = 0"));
+  EXPECT_TRUE(Contains(error_of("[feed]\npong_timeout_ms = 0\n"), "feed.pong_timeout_ms = 0"));
+  EXPECT_TRUE(
+      Contains(error_of("[feed]\nconnect_timeout_ms = 0\n"), "feed.connect_timeout_ms = 0"));
+  EXPECT_TRUE(
+      Contains(error_of("[feed]\nhandshake_timeout_ms = 0\n"), "feed.handshake_timeout_ms = 0"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nsqpoll_idle_ms = 0\n"), "feed.sqpoll_idle_ms = 0"));
+  EXPECT_TRUE(
+      Contains(error_of("[feed]\nmax_message_bytes = 100\n"), "feed.max_message_bytes = 100"));
+  EXPECT_TRUE(
+      Contains(error_of("[feed]\nreconnect_initial_ms = 0\n"), "feed.reconnect_initial_ms = 0"));
+  EXPECT_TRUE(Contains(error_of("[feed]\nsqpoll = 1\n"),
+                       "feed.sqpoll: expected a boolean, found an integer"));
+  EXPECT_TRUE(Contains(error_of("", environment_of({{"KINETIC_FEED_BOOK_LEVELS", "0"}})),
+                       "environment KINETIC_FEED_BOOK_LEVELS=\"0\" is out of range [1, 100000]"));
+}
+
+TEST(ConfigFeed, ReconnectMaxBelowInitialIsRefusedNamingBothKeys) {
+  const std::string message =
+      error_of("[feed]\nreconnect_initial_ms = 5000\nreconnect_max_ms = 4999\n");
+  EXPECT_TRUE(Contains(message,
+                       "kinetic.toml: [feed] reconnect_max_ms = 4999 is less than "
+                       "reconnect_initial_ms = 5000"));
+  // Against the other key's default, and when the environment makes it so.
+  EXPECT_TRUE(Contains(error_of("[feed]\nreconnect_initial_ms = 40000\n"),
+                       "reconnect_max_ms = 32000 is less than reconnect_initial_ms = 40000"));
+  EXPECT_TRUE(Contains(error_of("", environment_of({{"KINETIC_FEED_RECONNECT_MAX_MS", "999"}})),
+                       "reconnect_max_ms = 999 is less than reconnect_initial_ms = 1000"));
+  // The environment can also repair what the file alone would not allow.
+  EXPECT_EQ(load("[feed]\nreconnect_initial_ms = 40000\n",
+                 environment_of({{"KINETIC_FEED_RECONNECT_MAX_MS", "40000"}}))
+                .feed.reconnect_max_ms,
+            40000);
+}
+
 // ---- the environment ----
 
 TEST(ConfigEnvironment, OverrideIsAppliedAndWinsOverTheFile) {
@@ -553,6 +701,37 @@ TEST(ConfigEnvironment, EveryKeyReachesItsOwnField) {
        [](const Config& c) { return c.exchange.symbols == std::vector<std::string>{"ETHUSDT"}; }},
       {"KINETIC_EXCHANGE_CATEGORY", "spot",
        [](const Config& c) { return c.exchange.category == ExchangeConfig::Category::spot; }},
+      {"KINETIC_FEED_TOPICS", "trade, kline.1",
+       [](const Config& c) {
+         return c.feed.topics == std::vector<std::string>{"trade", "kline.1"};
+       }},
+      {"KINETIC_FEED_IO_BACKEND", "plain",
+       [](const Config& c) { return c.feed.io_backend == FeedConfig::IoBackend::plain; }},
+      {"KINETIC_FEED_BUSY_POLL_US", "50",
+       [](const Config& c) { return c.feed.busy_poll_us == 50; }},
+      {"KINETIC_FEED_SQPOLL", "1", [](const Config& c) { return c.feed.sqpoll; }},
+      {"KINETIC_FEED_SQPOLL_IDLE_MS", "7",
+       [](const Config& c) { return c.feed.sqpoll_idle_ms == 7; }},
+      {"KINETIC_FEED_MULTISHOT_RECV", "false",
+       [](const Config& c) { return !c.feed.multishot_recv; }},
+      {"KINETIC_FEED_CONNECT_TIMEOUT_MS", "2500",
+       [](const Config& c) { return c.feed.connect_timeout_ms == 2500; }},
+      {"KINETIC_FEED_HANDSHAKE_TIMEOUT_MS", "3500",
+       [](const Config& c) { return c.feed.handshake_timeout_ms == 3500; }},
+      {"KINETIC_FEED_PING_INTERVAL_MS", "15000",
+       [](const Config& c) { return c.feed.ping_interval_ms == 15000; }},
+      {"KINETIC_FEED_PONG_TIMEOUT_MS", "4000",
+       [](const Config& c) { return c.feed.pong_timeout_ms == 4000; }},
+      {"KINETIC_FEED_RECONNECT_INITIAL_MS", "500",
+       [](const Config& c) { return c.feed.reconnect_initial_ms == 500; }},
+      {"KINETIC_FEED_RECONNECT_MAX_MS", "60000",
+       [](const Config& c) { return c.feed.reconnect_max_ms == 60000; }},
+      {"KINETIC_FEED_RECONNECT_JITTER", "0",
+       [](const Config& c) { return c.feed.reconnect_jitter == 0.0; }},
+      {"KINETIC_FEED_MAX_MESSAGE_BYTES", "65536",
+       [](const Config& c) { return c.feed.max_message_bytes == 65536U; }},
+      {"KINETIC_FEED_BOOK_LEVELS", "200",
+       [](const Config& c) { return c.feed.book_levels == 200U; }},
       {"KINETIC_THREADS_LAYOUT", "pipelined",
        [](const Config& c) { return c.threads.layout == ThreadsConfig::Layout::pipelined; }},
       {"KINETIC_THREADS_FEED_CORE", "1", [](const Config& c) { return c.threads.feed_core == 1; }},

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -711,6 +713,284 @@ TEST(BybitDecoderCapture, EveryMessageOfTheRealCaptureDecodes) {
   EXPECT_EQ(first_btc->trade.sequence, 753'843'954'913u);
   EXPECT_EQ(first_btc->trade.trade_id, fnv1a64("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
   EXPECT_EQ(first_btc->side, Side::sell);
+}
+
+// ---------------------------------------------------------------------------------------
+// The fast path against the exact (simdjson-only) path
+
+/// Two decoders over equal symbol tables: the default one (fast path first) and one with
+/// the fast path off. Every message must give both the same result, events and counters.
+class FastVersusExact : public ::testing::Test {
+ protected:
+  FastVersusExact() {
+    for (SymbolTable* table : {&fast_symbols, &exact_symbols}) {
+      EXPECT_TRUE(table->intern("BTCUSDT").has_value());
+      EXPECT_TRUE(table->intern("ETHUSDT").has_value());
+    }
+  }
+  static BybitDecoderConfig exact_config() {
+    BybitDecoderConfig config;
+    config.fast_path = false;
+    return config;
+  }
+
+  /// Decodes `text` with both and checks they agree; returns the fast decoder's result.
+  DecodeResult both(std::string_view text, std::size_t capacity = 64) {
+    const Padded padded(text, '"');
+    const auto fast_stats_before = fast.stats().fast_path;
+    const DecodeResult a = fast.decode(padded.view(), 9, std::span(fast_events).first(capacity));
+    const DecodeResult b = exact.decode(padded.view(), 9, std::span(exact_events).first(capacity));
+    last_was_fast = fast.stats().fast_path != fast_stats_before;
+    EXPECT_EQ(a.status, b.status) << text;
+    EXPECT_EQ(a.error, b.error) << text;
+    EXPECT_EQ(a.events, b.events) << text;
+    if (a.status == DecodeStatus::data && a.events == b.events) {
+      EXPECT_EQ(
+          std::memcmp(fast_events.data(), exact_events.data(), a.events * sizeof(MarketEvent)), 0)
+          << text;
+    }
+    EXPECT_EQ(fast.stats().data_messages, exact.stats().data_messages);
+    EXPECT_EQ(fast.stats().events, exact.stats().events);
+    EXPECT_EQ(fast.stats().malformed, exact.stats().malformed);
+    EXPECT_EQ(fast.stats().ignored, exact.stats().ignored);
+    EXPECT_EQ(fast.stats().overflows, exact.stats().overflows);
+    EXPECT_EQ(fast_symbols.size(), exact_symbols.size()) << text;
+    return a;
+  }
+
+  SymbolTable fast_symbols{16};
+  SymbolTable exact_symbols{16};
+  BybitDecoder fast{fast_symbols};
+  BybitDecoder exact{exact_symbols, exact_config()};
+  std::array<MarketEvent, 64> fast_events{};
+  std::array<MarketEvent, 64> exact_events{};
+  bool last_was_fast = false;
+};
+
+constexpr std::string_view kFastTrade =
+    R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1786310819681,"data":[{"T":1786310819680,"s":"BTCUSDT","S":"Sell","v":"0.004","p":"65114.20","L":"MinusTick","i":"a9188a0a-82bc-50de-be60-03eedbe3cdd7","BT":false,"RPI":false,"seq":753843954913}]})";
+constexpr std::string_view kFastBook =
+    R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1786310818130,"data":{"s":"BTCUSDT","b":[["65095.10","0.123"],["65095","0"]],"a":[["65116.2","1.5"]],"u":15076953,"seq":753843913870},"cts":1786310818129})";
+
+TEST_F(FastVersusExact, CompactTradeAndBookTakeTheFastPathWithTheSameEvents) {
+  const auto trade = both(kFastTrade);
+  ASSERT_EQ(trade.status, DecodeStatus::data);
+  EXPECT_TRUE(last_was_fast);
+  EXPECT_EQ(fast_events[0].trade.price.raw(), 6'511'420'000'000);
+  EXPECT_EQ(fast_events[0].trade.qty.raw(), 400'000);
+  EXPECT_EQ(fast_events[0].trade.trade_id, fnv1a64("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
+
+  const auto book = both(kFastBook);
+  ASSERT_EQ(book.status, DecodeStatus::data);
+  EXPECT_TRUE(last_was_fast);
+  ASSERT_EQ(book.events, 3u);
+  EXPECT_EQ(fast_events[0].level.price.raw(), 6'509'510'000'000);
+  EXPECT_EQ(fast_events[1].level.price.raw(), 6'509'500'000'000);
+  EXPECT_EQ(fast_events[1].level.qty.raw(), 0);
+  EXPECT_EQ(fast_events[2].side, Side::sell);
+  EXPECT_EQ(fast_events[2].exch_ts, 1'786'310'818'129 * kMs);  // cts wins over ts
+  EXPECT_EQ(fast_events[2].level.update_id, 15'076'953u);
+  EXPECT_EQ(fast_events[2].flags, kFlagEndOfBatch);
+  EXPECT_EQ(fast.stats().fast_path, 2u);
+
+  // Asks first on the wire, a snapshot without cts, no seq: still the fast path.
+  const auto asks_first = both(
+      R"({"topic":"orderbook.1.ETHUSDT","ts":5,"type":"snapshot","data":{"a":[["2","1"],["3","1"]],"b":[["1","1"]],"u":1}})");
+  ASSERT_EQ(asks_first.status, DecodeStatus::data);
+  EXPECT_TRUE(last_was_fast);
+  EXPECT_EQ(fast_events[0].side, Side::buy);
+  EXPECT_EQ(fast_events[1].side, Side::sell);
+  EXPECT_EQ(fast_events[0].flags, kFlagSnapshot | kFlagBeginOfBatch);
+  EXPECT_EQ(fast_events[0].exch_ts, 5 * kMs);
+}
+
+TEST_F(FastVersusExact, OtherShapesFallBackToTheExactPath) {
+  const std::vector<std::string> cases = {
+      // Valid, but not the compact shape: the exact path decodes them.
+      R"({"topic": "publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}],"topic":"publicTrade.BTCUSDT"})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTC\u0055SDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"NEWUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"6\u0035.5","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3","x":{"y":[]}}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3","L":"\u00e9"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3","n":null}]})",
+      R"({"topic":"publicTrade.BTCUSDT","id":"x","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"orderbook.50.SOLUSDT","type":"delta","ts":1,"data":{"b":[],"a":[["1","1"]],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[ ["1","1"]],"a":[],"u":2}})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[]})",
+      // Malformed in every way the fast path could meet: classified by the exact path.
+      R"({"topic":"publicTrade.BTCUSDT","ts":1,"ts":2,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","p":"3","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Up","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":-1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":01,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1.5,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":999999999999999999,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1.123456789","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":1,"p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]}x)",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}])",
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"},]})",
+      R"({"topic":"publicTrade.BTCUSDT","type":"COMMAND_RESP","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.BTCUSDT","op":"pong","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"publicTrade.","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2","i":"3"}]})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","1","1"]],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","1"]],"b":[],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","data":{"b":[["1","1"]],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"full","ts":1,"data":{"b":[["1","1"]],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","ts":1,"data":{"b":[["1","1"]],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","1"]],"a":[]}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","1"]],"a":[],"u":-2}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","1"]],"a":[],"u":2,"seq":"x"}})",
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["1","x"]],"a":[],"u":2}})",
+      "{\"topic\":\"publicTrade.BTCUSDT\",\"data\":[{\"T\":1,\"s\":\"BTCUSDT\",\"S\":\"Buy\","
+      "\"v\":\"1\",\"p\":\"2\",\"i\":\"3\",\"L\":\"\xff\"}]}",
+      "{\"topic\":\"publicTrade.BTCUSDT\",\"data\":[{\"T\":1,\"s\":\"BTCUSDT\",\"S\":\"Buy\","
+      "\"v\":\"1\",\"p\":\"2\",\"i\":\"3\",\"L\":\"a\x01\"}]}",
+  };
+  for (const std::string& text : cases) {
+    both(text);
+    EXPECT_FALSE(last_was_fast) << text;
+  }
+  // Decimals of other shapes stay on the fast path, parsed by Price::parse / Qty::parse.
+  const auto signs = both(
+      R"({"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"-1","p":"+2.","i":"3"}]})");
+  EXPECT_TRUE(last_was_fast);
+  ASSERT_EQ(signs.status, DecodeStatus::data);
+  EXPECT_EQ(fast_events[0].trade.qty.raw(), -100'000'000);
+  EXPECT_EQ(fast_events[0].trade.price.raw(), 200'000'000);
+  const auto long_numbers = both(
+      R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"b":[["12345678.5","123456789"]],"a":[],"u":2}})");
+  EXPECT_TRUE(last_was_fast);
+  ASSERT_EQ(long_numbers.status, DecodeStatus::data);
+  EXPECT_EQ(fast_events[0].level.price.raw(), 1'234'567'850'000'000);
+  EXPECT_EQ(fast_events[0].level.qty.raw(), 12'345'678'900'000'000);
+  // Every prefix of the compact messages (truncated frames) agrees too.
+  for (const std::string_view text : {kFastTrade, kFastBook}) {
+    for (std::size_t n = 0; n < text.size(); ++n) {
+      both(text.substr(0, n));
+      EXPECT_FALSE(last_was_fast) << n;
+    }
+  }
+  // And `out` too small: overflow from both.
+  EXPECT_EQ(both(kFastBook, 2).status, DecodeStatus::overflow);
+}
+
+/// The fast path's inline decimal parse gives exactly Price::parse / Qty::parse, or hands the
+/// text to them: random and edge-case strings as a book level's price and size.
+TEST_F(FastVersusExact, WireDecimalsAgreeWithPriceParse) {
+  std::vector<std::string> texts = {"0",
+                                    "00",
+                                    "0.0",
+                                    "1.",
+                                    ".5",
+                                    "5.",
+                                    "1234567.12345678",
+                                    "12345678.1",
+                                    "9999999.99999999",
+                                    "0.000000001",
+                                    "0.00000001",
+                                    "92233720368.54775807",
+                                    "92233720368.54775808",
+                                    "-1",
+                                    "+1",
+                                    "1e5",
+                                    "",
+                                    ".",
+                                    "1..2",
+                                    "01.10",
+                                    "1234567",
+                                    "12345678",
+                                    "0.12345678",
+                                    "0000001.5",
+                                    "00000000000000001.5",
+                                    " 1",
+                                    "1 ",
+                                    "65114.20",
+                                    "0.004",
+                                    "7.",
+                                    "1.2.3",
+                                    "99999999999",
+                                    "1234567.123456789",
+                                    "-0",
+                                    "-0.00000001",
+                                    "0x10",
+                                    "1,5",
+                                    "١"};
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  constexpr std::string_view kAlphabet = "0123456789.-+e ";
+  for (int i = 0; i < 20'000; ++i) {
+    std::string text;
+    if (next() % 4 != 0) {  // mostly well-shaped: digits, maybe a dot and fraction digits
+      const auto integer_digits = next() % 12;
+      for (std::uint64_t k = 0; k < integer_digits; ++k)
+        text += static_cast<char>('0' + next() % 10);
+      if (next() % 3 != 0) {
+        text += '.';
+        const auto fraction_digits = next() % 11;
+        for (std::uint64_t k = 0; k < fraction_digits; ++k)
+          text += static_cast<char>('0' + next() % 10);
+      }
+    } else {
+      const auto length = next() % 20;
+      for (std::uint64_t k = 0; k < length; ++k)
+        text += kAlphabet[next() % kAlphabet.size()];
+    }
+    texts.push_back(std::move(text));
+  }
+  for (const std::string& text : texts) {
+    const std::string message = R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,)"
+                                R"("data":{"b":[[")" +
+                                text + R"(","1"]],"a":[["1",")" + text + R"("]],"u":2}})";
+    const auto r = both(message);
+    const auto as_price = Price::parse(text);
+    const auto as_qty = Qty::parse(text);
+    ASSERT_EQ(as_price.ok(), as_qty.ok());
+    if (as_price.ok()) {
+      ASSERT_EQ(r.status, DecodeStatus::data) << text;
+      EXPECT_EQ(fast_events[0].level.price, as_price.value()) << text;
+      EXPECT_EQ(fast_events[1].level.qty, as_qty.value()) << text;
+    } else {
+      EXPECT_EQ(r.status, DecodeStatus::malformed) << text;
+      EXPECT_EQ(r.error, DecodeError::bad_decimal) << text;
+    }
+  }
+}
+
+TEST(BybitDecoderCapture, FastPathGivesTheExactPathsEventsOnEveryMessage) {
+  if (!std::filesystem::exists(kCapture))
+    GTEST_SKIP() << "capture not found: " << kCapture;
+  const CaptureFrames capture = load_capture();
+  SymbolTable fast_symbols(64), exact_symbols(64);
+  BybitDecoder fast(fast_symbols);
+  BybitDecoderConfig config;
+  config.fast_path = false;
+  BybitDecoder exact(exact_symbols, config);
+  std::vector<MarketEvent> a(BybitDecoder::kRecommendedEventCapacity);
+  std::vector<MarketEvent> b(BybitDecoder::kRecommendedEventCapacity);
+  for (std::size_t i = 0; i < capture.frames.size(); ++i) {
+    const auto ra = fast.decode(capture.frame(i), static_cast<TimestampNs>(i), a);
+    const auto rb = exact.decode(capture.frame(i), static_cast<TimestampNs>(i), b);
+    ASSERT_EQ(ra.status, rb.status) << i;
+    ASSERT_EQ(ra.events, rb.events) << i;
+    if (ra.status == DecodeStatus::data) {
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), ra.events * sizeof(MarketEvent)), 0) << i;
+    }
+  }
+  // All 120 trade and 2,148 book messages but those naming a symbol for the first time (the
+  // exact path interns it): at most 9 symbols x (1 trade + 1 book topic).
+  EXPECT_GE(fast.stats().fast_path, 120u + 2148u - 18u);
+  EXPECT_LE(fast.stats().fast_path, 120u + 2148u);
+  EXPECT_EQ(exact.stats().fast_path, 0u);
 }
 
 TEST(BybitDecoderCapture, BookUpdateIdsAreContinuousAndFirstIsSnapshot) {

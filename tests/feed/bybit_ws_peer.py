@@ -19,10 +19,15 @@ Per connection k (1, 2, ...):
 import argparse
 import asyncio
 import json
+import logging
 import ssl
 import sys
 
 import websockets
+
+# The library logs an aborted connection's failed closing handshake as an error: that is the
+# drop this peer does on purpose, not a fault.
+logging.getLogger("websockets").setLevel(logging.CRITICAL)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--port", type=int, default=0)
@@ -127,6 +132,9 @@ async def handler(ws, path=None):
             pass
         log("CLOSE", k)
         await ws.close(code=1000, reason="bye")
+        # What the client answered: its close frame's code, or none.
+        received = getattr(ws, "close_rcvd", None)
+        log("CLOSED", k, "rcvd=" + (str(received.code) if received else "none"))
         done.set()
         return
     await ws.wait_closed()

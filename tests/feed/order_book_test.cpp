@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <random>
 #include <span>
@@ -446,6 +447,17 @@ TEST(OrderBook, MalformedMessagesLeaveTheBookAlone) {
   with("negative size", [](auto& e) { e[1].level.qty = qty("-1"); });
   with("side none among levels", [](auto& e) { e[1].side = Side::none; });
   with("bad side value", [](auto& e) { e[1].side = static_cast<Side>(9); });
+  with("side just past sell", [](auto& e) { e[2].side = static_cast<Side>(3); });
+  with("lowest int64 price", [](auto& e) {
+    e[1].level.price = Price::from_raw(std::numeric_limits<std::int64_t>::min());
+  });
+  with("lowest int64 size",
+       [](auto& e) { e[0].level.qty = Qty::from_raw(std::numeric_limits<std::int64_t>::min()); });
+  with("other type on the last event", [](auto& e) { e[2].type = MarketEventType::ticker; });
+  with("symbol differs in the high byte",
+       [](auto& e) { e[1].symbol = static_cast<SymbolId>(kSymbol + 0x100); });
+  with("depth differs in the high byte",
+       [](auto& e) { e[0].aux = static_cast<std::uint16_t>(kDepth + 0x100); });
   with("delta of another depth", [](auto& e) {
     for (auto& event : e)
       event.aux = 200;
@@ -591,6 +603,7 @@ TEST(OrderBook, RandomStreamsMatchAReferenceBook) {
   };
   constexpr std::int64_t kTick = 10'000'000;  // 0.1
   std::size_t messages_checked = 0;
+  std::size_t sorted_messages = 0;
   std::size_t overflows = 0;
   std::size_t resyncs = 0;
   for (int stream = 0; stream < 2000; ++stream) {
@@ -626,13 +639,23 @@ TEST(OrderBook, RandomStreamsMatchAReferenceBook) {
             (!is_snapshot && uniform(0, 2) == 0) ? Qty{} : Qty::from_raw(uniform(1, 5'000'000'000));
         levels.push_back({side, level_price, level_qty});
       }
-      if (is_snapshot && uniform(0, 1) == 0) {
-        // Sorted best first, as Bybit sends them (bids, then asks).
+      // Half the messages sorted best first, as Bybit sends them (bids, then asks), which the
+      // book searches from the previous level; some of those with one pair swapped (a level
+      // out of order falls back to the full search); the rest in random order. Repeated
+      // prices stay in message order (the later one wins).
+      const auto order = uniform(0, 7);
+      if (order < 4) {
         std::stable_sort(levels.begin(), levels.end(), [](const RawLevel& a, const RawLevel& b) {
           if (a.side != b.side)
             return a.side == Side::buy;
           return a.side == Side::buy ? a.price > b.price : a.price < b.price;
         });
+        sorted_messages += 1;
+        if (order == 0 && levels.size() >= 2) {
+          const auto last = static_cast<std::int64_t>(levels.size()) - 1;
+          std::swap(levels[static_cast<std::size_t>(uniform(0, last))],
+                    levels[static_cast<std::size_t>(uniform(0, last))]);
+        }
       }
       const auto events = make_events(is_snapshot, u, levels);
 
@@ -680,8 +703,64 @@ TEST(OrderBook, RandomStreamsMatchAReferenceBook) {
   }
   // The generator really reached the interesting cases.
   EXPECT_GT(messages_checked, 40'000u);
+  EXPECT_GT(sorted_messages, 15'000u);
   EXPECT_GT(overflows, 500u);
   EXPECT_GT(resyncs, 500u);
+}
+
+TEST(OrderBook, SortedDeltasOnADeepBookMatchAReferenceBook) {
+  // The shape of the real stream (orderbook.200 / .500): a deep book, deltas of 25 levels a
+  // side sent best first, most near the top, some hundreds of levels down or past the bottom,
+  // so the search from the previous level crosses gaps of every length, inserts, updates and
+  // deletes alike.
+  std::mt19937_64 rng(500);
+  const auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  constexpr std::int64_t kTick = 1'000'000;
+  constexpr std::int64_t kBestBid = 50'000;  // in ticks; asks start one tick above
+  constexpr std::size_t kCapacity = 500;
+  OrderBook book(kCapacity, kSymbol);
+  ReferenceBook reference(kCapacity);
+  std::vector<RawLevel> levels;
+  for (std::int64_t i = 0; i < 300; ++i) {
+    levels.push_back({Side::buy, Price::from_raw((kBestBid - 2 * i) * kTick), Qty::from_units(1)});
+    levels.push_back(
+        {Side::sell, Price::from_raw((kBestBid + 1 + 2 * i) * kTick), Qty::from_units(2)});
+  }
+  for (const RawLevel& level : levels)
+    ASSERT_TRUE(reference.set(level.side, level.price, level.qty));
+  ASSERT_EQ(book.apply(make_events(true, 1, levels)), BookStatus::ok);
+  for (std::uint64_t u = 2; u < 400; ++u) {
+    levels.clear();
+    for (const Side side : {Side::buy, Side::sell}) {
+      std::map<std::int64_t, Qty> changes;  // by distance from the best, in ticks
+      while (changes.size() < 25) {
+        const std::int64_t distance = uniform(0, 3) == 0 ? uniform(-5, 700) : uniform(-2, 40);
+        changes[distance] = uniform(0, 3) == 0 ? Qty{} : Qty::from_raw(uniform(1, 1'000'000));
+      }
+      for (const auto& [distance, level_qty] : changes) {
+        const std::int64_t ticks =
+            side == Side::buy ? kBestBid - distance : kBestBid + 1 + distance;
+        levels.push_back({side, Price::from_raw(ticks * kTick), level_qty});
+      }
+    }
+    for (const RawLevel& level : levels)
+      (void)reference.set(level.side, level.price, level.qty);
+    const BookStatus status = book.apply(make_events(false, u, levels));
+    ASSERT_TRUE(status == BookStatus::ok || status == BookStatus::overflow) << "u " << u;
+    ASSERT_EQ(levels_of(book.bids()), reference.bids()) << "u " << u;
+    ASSERT_EQ(levels_of(book.asks()), reference.asks()) << "u " << u;
+  }
+  EXPECT_GT(book.bid_depth(), 300u);
+}
+
+TEST(OrderBook, FlagsOtherThanSnapshotAndBatchMarksMayDifferBetweenLevels) {
+  OrderBook book = book_with_snapshot(100);
+  auto events = delta(101, {{"100", "9"}, {"99", "8"}}, {{"101", "7"}});
+  events[1].flags |= kFlagSuspect;
+  ASSERT_EQ(book.apply(events), BookStatus::ok);
+  EXPECT_EQ(book.bid(1), (BookLevel{price("99"), qty("8")}));
 }
 
 // ---------------------------------------------------------------------------------------------

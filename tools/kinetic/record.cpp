@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kinetic/core/clock.hpp"
+#include "kinetic/core/config.hpp"
+#include "kinetic/feed/feed_config.hpp"
 #include "kinetic/feed/market_data_session.hpp"
 #include "kinetic/feed/recorder.hpp"
 
@@ -75,15 +77,21 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
       "kinetic capture file. Reconnects with backoff and resubscribes; connection changes are "
       "recorded too. A crash loses at most the unflushed tail, which readers detect and "
       "ignore. Stops after --duration, --max-messages, or on SIGINT/SIGTERM.");
-  command->add_option("--url", options.url, "Stream URL, ws:// or wss://")->capture_default_str();
-  command->add_option("--symbols", options.symbols, "Comma-separated symbols")
-      ->capture_default_str();
   command
-      ->add_option("--topics", options.topics,
-                   "Comma-separated topics for every symbol: trade, book.N (N = 1, 50, 200, "
-                   "500, 1000), ticker, kline.I (I = 1, 3, 5, 15, 30, 60, 120, 240, 360, 720, "
-                   "D, W, M)")
-      ->capture_default_str();
+      ->add_option("--config", options.config_file,
+                   "TOML configuration: [exchange] ws_public_url, symbols, ca_file and [feed] "
+                   "(topics, socket, timers); the flags below override it")
+      ->check(CLI::ExistingFile);
+  command->add_option("--url", options.url,
+                      "Stream URL, ws:// or wss:// (default: [exchange] ws_public_url, "
+                      "wss://stream.bybit.com/v5/public/linear)");
+  command->add_option("--symbols", options.symbols,
+                      "Comma-separated symbols (default: [exchange] symbols, BTCUSDT)");
+  command->add_option(
+      "--topics", options.topics,
+      "Comma-separated topics for every symbol: trade, book.N (N = 1, 50, 200, 500, 1000), "
+      "ticker, kline.I (I = 1, 3, 5, 15, 30, 60, 120, 240, 360, 720, D, W, M) (default: "
+      "[feed] topics, trade,book.50,ticker)");
   command->add_option("--out", options.out, "Capture file to write")->required();
   command->add_flag("--append", options.append,
                     "Append to an existing capture (default: refuse to overwrite)");
@@ -96,41 +104,52 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   command
       ->add_option("--ca-file", options.ca_file,
                    "PEM file of trusted CAs for wss:// (a local exchange's certificate); "
-                   "default: the system trust store")
+                   "default: [exchange] ca_file, else the system trust store")
       ->check(CLI::ExistingFile);
   command->add_flag("--quiet", options.quiet, "No progress lines on stderr");
   return command;
 }
 
 int run_record(const RecordOptions& options) {
+  const Config config = options.config_file.empty()
+                            ? load_config_from_string("", "defaults", process_environment())
+                            : load_config(options.config_file, process_environment());
+  feed::MarketDataSessionOptions session_options = feed::market_data_options(config);
+  if (!options.url.empty())
+    session_options.url = options.url;
   // Topics: every short form for every symbol, checked before anything connects.
-  std::vector<std::string> topics;
-  for (const std::string& symbol : split(options.symbols)) {
-    for (const std::string& short_form : split(options.topics)) {
-      char topic[64];
-      const auto n = feed::make_topic(std::span(topic), short_form, symbol);
-      if (!n) {
-        std::fprintf(stderr, "kinetic record: bad topic '%s' for symbol '%s' (%s)\n",
-                     short_form.c_str(), symbol.c_str(),
-                     n.error() == feed::EncodeError::bad_symbol ? "bad symbol" : "unknown topic");
-        return 2;
+  if (!options.symbols.empty() || !options.topics.empty()) {
+    std::vector<std::string> symbols_list =
+        options.symbols.empty() ? config.exchange.symbols : split(options.symbols);
+    std::vector<std::string> short_forms =
+        options.topics.empty() ? config.feed.topics : split(options.topics);
+    session_options.topics.clear();
+    for (const std::string& symbol : symbols_list) {
+      for (const std::string& short_form : short_forms) {
+        char topic[64];
+        const auto n = feed::make_topic(std::span(topic), short_form, symbol);
+        if (!n) {
+          std::fprintf(stderr, "kinetic record: bad topic '%s' for symbol '%s' (%s)\n",
+                       short_form.c_str(), symbol.c_str(),
+                       n.error() == feed::EncodeError::bad_symbol ? "bad symbol" : "unknown topic");
+          return 2;
+        }
+        session_options.topics.emplace_back(topic, n.value());
       }
-      topics.emplace_back(topic, n.value());
     }
   }
-  if (topics.empty()) {
+  if (session_options.topics.empty()) {
     std::fprintf(stderr, "kinetic record: no symbols or no topics\n");
     return 2;
   }
+  const std::vector<std::string>& topics = session_options.topics;
+  const std::string& url = session_options.url;
 
   feed::SymbolTable symbols(256);
-  feed::MarketDataSessionOptions session_options;
-  session_options.url = options.url;
-  session_options.topics = topics;
   std::optional<feed::TlsContext> tls;
-  if (options.url.rfind("wss://", 0) == 0) {
+  if (url.rfind("wss://", 0) == 0) {
     feed::TlsClientOptions tls_options;
-    tls_options.ca_file = options.ca_file;
+    tls_options.ca_file = options.ca_file.empty() ? config.exchange.ca_file : options.ca_file;
     std::string why;
     auto context = feed::TlsContext::client(tls_options, &why);
     if (!context) {
@@ -146,7 +165,7 @@ int run_record(const RecordOptions& options) {
   feed::RecorderOptions recorder_options;
   recorder_options.writer.mode = options.append ? feed::CaptureWriterOptions::Mode::append_or_create
                                                 : feed::CaptureWriterOptions::Mode::create;
-  std::string source = "kinetic record " + options.url + " topics";
+  std::string source = "kinetic record " + url + " topics";
   for (const std::string& topic : topics)
     source += " " + topic;
   recorder_options.writer.source = source;
@@ -154,7 +173,7 @@ int run_record(const RecordOptions& options) {
   feed::Recorder recorder(options.out, recorder_options);
 
   const std::int64_t offset = wall_clock_ns() - Clock::now_ns();
-  RecordingSink sink(recorder, options.url, offset);
+  RecordingSink sink(recorder, url, offset);
   sink.quiet = options.quiet;
 
   g_stop = 0;

@@ -8,10 +8,14 @@
 
 namespace kinetic::tools {
 
+/// Empty url, symbols, topics and ca_file come from the configuration: [exchange]
+/// ws_public_url, symbols and ca_file, [feed] topics (defaults, a --config file, and the
+/// KINETIC_* environment overrides); [feed] also sets the socket and the session's timers.
 struct RecordOptions {
-  std::string url = "wss://stream.bybit.com/v5/public/linear";
-  std::string symbols = "BTCUSDT";
-  std::string topics = "trade,book.50,ticker";
+  std::string config_file;
+  std::string url;
+  std::string symbols;
+  std::string topics;
   std::string out;
   double duration_s = 0.0;         ///< 0: until SIGINT/SIGTERM
   std::uint64_t max_messages = 0;  ///< 0: no limit

@@ -130,6 +130,32 @@ struct ExchangeConfig {
   friend bool operator==(const ExchangeConfig&, const ExchangeConfig&) = default;
 };
 
+/// [feed]: the market-data session — its topics, socket and timing. Where it connects and
+/// which symbols it streams are [exchange]'s ws_public_url, symbols and ca_file.
+struct FeedConfig {
+  /// Socket backend. Same enumerators, in the same order, as kinetic::feed::TcpBackend.
+  enum class IoBackend : std::uint8_t { automatic, io_uring, plain };
+
+  /// Topic short forms, subscribed for every symbol: trade, ticker, book.N, kline.I.
+  std::vector<std::string> topics{"trade", "book.50", "ticker"};
+  IoBackend io_backend = IoBackend::automatic;
+  int busy_poll_us = 0;                        ///< SO_BUSY_POLL; 0 = off
+  bool sqpoll = false;                         ///< io_uring submission-queue polling thread
+  int sqpoll_idle_ms = 100;                    ///< how long that thread spins before it sleeps
+  bool multishot_recv = true;                  ///< io_uring multishot receive into provided buffers
+  int connect_timeout_ms = 10000;              ///< TCP connect
+  int handshake_timeout_ms = 5000;             ///< TLS and WebSocket handshakes
+  std::int64_t ping_interval_ms = 20000;       ///< JSON ping every this long
+  std::int64_t pong_timeout_ms = 10000;        ///< silence beyond a ping interval that is death
+  std::int64_t reconnect_initial_ms = 1000;    ///< first reconnection delay
+  std::int64_t reconnect_max_ms = 32000;       ///< cap of the doubling delay, >= the initial one
+  double reconnect_jitter = 0.2;               ///< each delay × a factor in [1 − j, 1 + j]
+  std::uint32_t max_message_bytes = 1U << 20;  ///< larger messages end the connection
+  std::uint32_t book_levels = 1000;            ///< levels per side of each order book
+
+  friend bool operator==(const FeedConfig&, const FeedConfig&) = default;
+};
+
 /// [threads]: thread layout, core pinning and how idle threads wait.
 struct ThreadsConfig {
   /// fused: one thread runs feed, strategy and execution; pipelined: one thread each.
@@ -177,6 +203,7 @@ struct Config {
   KalmanConfig kalman;
   RiskConfig risk;
   ExchangeConfig exchange;
+  FeedConfig feed;
   ThreadsConfig threads;
   LogConfig log;
   DemoConfig demo;

@@ -140,6 +140,7 @@ class MarketDataSession {
   void connect(TimestampNs now, FeedSink& sink);
   bool websocket_handshake(TimestampNs deadline_ns);
   void disconnect(TimestampNs now, std::string_view reason, FeedSink& sink) noexcept;
+  void close_stream() noexcept;
   bool receive_and_handle(TimestampNs now, FeedSink& sink) noexcept;
   void handle_message(std::string_view text, TimestampNs now, std::uint64_t read_ticks,
                       FeedSink& sink) noexcept;

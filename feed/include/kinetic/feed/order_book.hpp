@@ -10,15 +10,16 @@
 // level is a single event with side none, price 0, qty 0 (it still carries `u`).
 //
 // Storage. Each side is one contiguous array of (price, qty), best level first, inside a buffer
-// twice the capacity with free room on both ends. A change is found by binary search and made
-// by moving the shorter part of the array (the levels above it toward the front room, or the
-// levels below it toward the back room), so both common cases are cheap: a level appearing or
-// vanishing near the top (moves the few levels above it) and a level falling off the bottom of
-// the exchange's depth window (moves the few levels below it). When one end runs out of room the
-// window is re-centred (one move of the whole side, rare). Against a tree or a hash map this keeps
-// the top levels in one or two cache lines, queries are plain array reads, and there is nothing
-// to allocate per level; against a fixed price-indexed ladder it needs no tick size and copes
-// with any price range.
+// twice the capacity with free room on both ends. A change is found by a galloping search from
+// where the previous level of the message was found (Bybit sends each side best first; a level
+// out of that order searches from the top), and made by moving the shorter part of the array (the
+// levels above it toward the front room, or the levels below it toward the back room), so both
+// common cases are cheap: a level appearing or vanishing near the top (moves the few levels above
+// it) and a level falling off the bottom of the exchange's depth window (moves the few levels below
+// it). When one end runs out of room the window is re-centred (one move of the whole side, rare).
+// Against a tree or a hash map this keeps the top levels in one or two cache lines, queries are
+// plain array reads, and there is nothing to allocate per level; against a fixed price-indexed
+// ladder it needs no tick size and copes with any price range.
 //
 // Ownership: owns its two level buffers, allocated once in the constructor; apply() and the
 // queries never allocate. Not copyable (move only). Thread-safety: none; one thread (the feed or
@@ -81,15 +82,24 @@ class BookSide {
   /// Sets the absolute size at `price` (qty zero deletes; deleting an absent level does
   /// nothing). Returns false when the side was full and a level was dropped: either the new
   /// level (worse than all) or the previous worst one.
-  [[nodiscard]] bool set(Price price, Qty qty) noexcept;
+  ///
+  /// `hint`, in: an index before which every level ranks before `price` (0 always holds;
+  /// after a set() of a price better than this one, that call's `hint` out holds); the search
+  /// starts there. Out: the number of levels that now rank before `price` or at it.
+  [[nodiscard]] bool set(Price price, Qty qty, std::size_t& hint) noexcept;
+  [[nodiscard]] bool set(Price price, Qty qty) noexcept {
+    std::size_t hint = 0;
+    return set(price, qty, hint);
+  }
 
  private:
   /// True when `a` ranks strictly before `b` on this side.
   [[nodiscard]] static constexpr bool better(Price a, Price b) noexcept {
     return kDescending ? a > b : a < b;
   }
-  /// Index (from the best level) of the first level not better than `price`.
-  [[nodiscard]] std::size_t lower_bound(Price price) const noexcept;
+  /// Index (from the best level) of the first level not better than `price`, knowing that
+  /// every level before `from` is better than `price` (0: nothing known).
+  [[nodiscard]] std::size_t lower_bound_from(Price price, std::size_t from) const noexcept;
   void insert_at(std::size_t index, BookLevel level) noexcept;
   void erase_at(std::size_t index) noexcept;
   void recentre() noexcept;
