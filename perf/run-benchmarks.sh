@@ -22,7 +22,7 @@ done
 tools/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target decimal_bench ring_bench clock_histogram_bench log_bench drift_bench kalman_bench \
-  calculus_bench risk_bench kinetic_latency kinetic
+  calculus_bench risk_bench decode_bench book_bench kinetic_latency kinetic
 
 out="perf/results/$(date -u +%Y-%m-%d)-$(hostname -s)"
 mkdir -p "$out"
@@ -41,7 +41,7 @@ reps=5; min_time=0.2; samples=1000000
 if [ $quick -eq 1 ]; then reps=3; min_time=0.05; samples=200000; fi
 
 for b in decimal_bench ring_bench clock_histogram_bench log_bench drift_bench kalman_bench \
-    calculus_bench risk_bench; do
+    calculus_bench risk_bench decode_bench book_bench; do
   echo "== $b"
   "build/release/bench/$b" --benchmark_repetitions=$reps --benchmark_report_aggregates_only=true \
     --benchmark_min_time=$min_time --benchmark_out="$out/$b.json" --benchmark_out_format=json \
