@@ -7,12 +7,15 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -42,16 +45,6 @@ Price price(std::string_view text) {
 }
 Qty qty(std::string_view text) {
   return Qty::parse(text).value();
-}
-
-/// Independent FNV-1a 64 (the published offset basis and prime).
-std::uint64_t fnv1a64(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 class BybitDecoderTest : public ::testing::Test {
@@ -86,7 +79,7 @@ TEST_F(BybitDecoderTest, DecodesOneTradeExactly) {
   EXPECT_EQ(e.side, Side::sell);
   EXPECT_EQ(e.trade.price.raw(), 9'351'240'000'000);  // 93512.40 * 1e8
   EXPECT_EQ(e.trade.qty.raw(), 1'500'000);            // 0.015 * 1e8
-  EXPECT_EQ(e.trade.trade_id, fnv1a64("7c1e6a2b-3f4d-5e6f-8a9b-0c1d2e3f4a5b"));
+  EXPECT_EQ(e.trade.trade_id, text_id_hash("7c1e6a2b-3f4d-5e6f-8a9b-0c1d2e3f4a5b"));
   EXPECT_EQ(e.trade.sequence, 412'345'678'901u);
   EXPECT_EQ(e.flags, kFlagBeginOfBatch | kFlagEndOfBatch);
   EXPECT_EQ(e.aux, 0);
@@ -119,7 +112,7 @@ TEST_F(BybitDecoderTest, TradeBatchWithShuffledKeysAndUnknownFields) {
   EXPECT_EQ(events[2].trade.price.raw(), 1);
   EXPECT_EQ(events[2].trade.qty.raw(), 10'000'000'000'000);
   // 2^64 does not fit: hashed.
-  EXPECT_EQ(events[2].trade.trade_id, fnv1a64("18446744073709551616"));
+  EXPECT_EQ(events[2].trade.trade_id, text_id_hash("18446744073709551616"));
   EXPECT_EQ(events[2].flags, kFlagEndOfBatch);
   EXPECT_NE(events[0].symbol, events[2].symbol);
 }
@@ -711,7 +704,7 @@ TEST(BybitDecoderCapture, EveryMessageOfTheRealCaptureDecodes) {
   EXPECT_EQ(first_btc->trade.price.raw(), 6'511'420'000'000);
   EXPECT_EQ(first_btc->trade.qty.raw(), 400'000);
   EXPECT_EQ(first_btc->trade.sequence, 753'843'954'913u);
-  EXPECT_EQ(first_btc->trade.trade_id, fnv1a64("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
+  EXPECT_EQ(first_btc->trade.trade_id, text_id_hash("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
   EXPECT_EQ(first_btc->side, Side::sell);
 }
 
@@ -778,7 +771,7 @@ TEST_F(FastVersusExact, CompactTradeAndBookTakeTheFastPathWithTheSameEvents) {
   EXPECT_TRUE(last_was_fast);
   EXPECT_EQ(fast_events[0].trade.price.raw(), 6'511'420'000'000);
   EXPECT_EQ(fast_events[0].trade.qty.raw(), 400'000);
-  EXPECT_EQ(fast_events[0].trade.trade_id, fnv1a64("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
+  EXPECT_EQ(fast_events[0].trade.trade_id, text_id_hash("a9188a0a-82bc-50de-be60-03eedbe3cdd7"));
 
   const auto book = both(kFastBook);
   ASSERT_EQ(book.status, DecodeStatus::data);
@@ -1039,6 +1032,41 @@ TEST(BybitDecoderCapture, NoAllocationPerMessageAfterWarmUp) {
   });
   EXPECT_EQ(decoded, 3227u);
   EXPECT_EQ(allocations, 0u);
+}
+
+}  // namespace
+}  // namespace kinetic::feed
+
+namespace kinetic::feed {
+namespace {
+
+TEST(TextIdHash, DistinctForManyIdsAndSensitiveToEveryByte) {
+  // 200,000 random UUID-shaped ids: no two share a hash.
+  std::mt19937_64 rng(11);
+  std::unordered_set<std::uint64_t> seen;
+  char id[37];
+  for (int i = 0; i < 200'000; ++i) {
+    const std::uint64_t a = rng();
+    const std::uint64_t b = rng();
+    std::snprintf(id, sizeof id, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(a >> 32),
+                  static_cast<unsigned long long>((a >> 16) & 0xFFFF),
+                  static_cast<unsigned long long>(a & 0xFFFF),
+                  static_cast<unsigned long long>(b >> 48),
+                  static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+    ASSERT_TRUE(seen.insert(text_id_hash(std::string_view(id, 36))).second) << id;
+  }
+  // Changing any one character, or the length, changes the hash.
+  const std::string base = "a9188a0a-82bc-50de-be60-03eedbe3cdd7";
+  const std::uint64_t h = text_id_hash(base);
+  for (std::size_t k = 0; k < base.size(); ++k) {
+    std::string changed = base;
+    changed[k] = changed[k] == '0' ? '1' : '0';
+    EXPECT_NE(text_id_hash(changed), h) << k;
+  }
+  EXPECT_NE(text_id_hash(base.substr(0, 35)), h);
+  EXPECT_NE(text_id_hash("t-1"), text_id_hash("t-2"));
+  EXPECT_NE(text_id_hash(""), text_id_hash(std::string_view("\0", 1)));
 }
 
 }  // namespace

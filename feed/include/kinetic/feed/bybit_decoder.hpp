@@ -138,7 +138,7 @@ struct BybitDecoderConfig {
 /// Events per message (recv_ts is the caller's on every event; exch_ts is Unix ns):
 /// - publicTrade.SYM: one `trade` per element of `data`: T → exch_ts, s → symbol (interned),
 ///   S → taker side, p → price, v → qty, i → trade_id (its integer value when it is all
-///   digits and fits 64 bits, else the 64-bit FNV-1a hash of its text), seq → sequence
+///   digits and fits 64 bits, else text_id_hash of its text), seq → sequence
 ///   (0 when absent).
 /// - orderbook.N.SYM (N ∈ 1, 25, 50, 100, 200, 500, 1000): one `book_level` per level of `b`
 ///   (side buy), then of `a` (side sell), whatever their order on the wire; absolute size
@@ -232,6 +232,11 @@ enum class EncodeError : std::uint8_t {
                                                           std::string_view symbol) noexcept;
 
 /// Names for logs and tests (static storage).
+/// The 64-bit hash a non-numeric trade id ("a9188a0a-82bc-50de-be60-03eedbe3cdd7") becomes in
+/// TradeData::trade_id: stable across versions and machines (little-endian), a word at a
+/// time. Not cryptographic; ids are not adversarial.
+[[nodiscard]] std::uint64_t text_id_hash(std::string_view text) noexcept;
+
 [[nodiscard]] std::string_view to_string(DecodeStatus status) noexcept;
 [[nodiscard]] std::string_view to_string(DecodeError error) noexcept;
 [[nodiscard]] std::string_view to_string(ControlKind kind) noexcept;
