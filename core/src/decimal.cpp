@@ -19,6 +19,8 @@
 #include <cstring>
 #include <limits>
 
+#include "kinetic/core/detail/eight_digits.hpp"
+
 #if defined(__SSSE3__)
 #include <immintrin.h>
 #endif
@@ -159,15 +161,6 @@ constexpr std::uint64_t kDotAfterXor = '.' ^ '0';
   return static_cast<std::size_t>(std::countr_zero(flags)) / 8;
 }
 
-#if !defined(__SSSE3__)
-/// Eight digit values (0..9), most significant in the lowest byte, to their number.
-[[nodiscard]] constexpr std::uint64_t eight_digits_value(std::uint64_t v) noexcept {
-  v = (v * 10 + (v >> 8)) & 0x00ff'00ff'00ff'00ffULL;          // pairs: 0..99 in 16-bit lanes
-  v = (v * 100 + (v >> 16)) & 0x0000'ffff'0000'ffffULL;        // quads: 0..9999 in 32-bit lanes
-  return (v * 10'000 + (v >> 32)) & 0x0000'0000'ffff'ffffULL;  // 0..99'999'999
-}
-#endif
-
 /// Integer digits in the low `count` (0..8) bytes of x, and fraction digits already placed
 /// first-digit-lowest and zero-filled to 8 digits, to the magnitude in raw units.
 [[nodiscard]] inline std::uint64_t combine(std::uint64_t x, std::size_t count,
@@ -177,19 +170,11 @@ constexpr std::uint64_t kDotAfterXor = '.' ^ '0';
   const std::uint64_t integer_word = count == 0 ? 0 : x << (8 * (8 - count));
   // A zero-filled fraction word reads as the fraction times 10^(8 - digits): already scaled.
 #if defined(__SSSE3__)
-  // Both words at once in one vector register: fewer instructions than twice the scalar.
-  const __m128i digits =
-      _mm_set_epi64x(static_cast<long long>(fraction_word), static_cast<long long>(integer_word));
-  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010a));   // d0 * 10 + d1
-  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x0001'0064));  // p0 * 100 + p1
-  const __m128i eights = _mm_add_epi64(_mm_mul_epu32(quads, _mm_set1_epi32(10'000)),
-                                       _mm_srli_epi64(quads, 32));  // q0 * 10'000 + q1
-  const auto integer = static_cast<std::uint64_t>(_mm_cvtsi128_si64(eights));
-  const auto fraction =
-      static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(eights, eights)));
-  return integer * kScale + fraction;
+  return kinetic::detail::digit_vector_to_raw(
+      _mm_set_epi64x(static_cast<long long>(fraction_word), static_cast<long long>(integer_word)));
 #else
-  return eight_digits_value(integer_word) * kScale + eight_digits_value(fraction_word);
+  return detail::eight_digits_value(integer_word) * kScale +
+         detail::eight_digits_value(fraction_word);
 #endif
 }
 

@@ -9,6 +9,8 @@
 #include <new>
 #include <vector>
 
+#include "kinetic/core/detail/eight_digits.hpp"
+
 #if defined(__SSSE3__)
 #include <immintrin.h>
 #endif
@@ -239,19 +241,7 @@ constexpr std::uint64_t kAsciiZeros = 0x30 * kEveryByte;
 }
 
 #if defined(__SSSE3__)
-/// Raw units from a vector of digit values (0..9): bytes 0..7 the integer digits, bytes
-/// 8..15 the fraction digits, each most significant in the lowest byte.
-[[nodiscard]] [[gnu::always_inline]] inline std::uint64_t digit_vector_to_raw(
-    __m128i digits) noexcept {
-  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010a));   // d0 * 10 + d1
-  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x0001'0064));  // p0 * 100 + p1
-  const __m128i eights = _mm_add_epi64(_mm_mul_epu32(quads, _mm_set1_epi32(10'000)),
-                                       _mm_srli_epi64(quads, 32));  // q0 * 10'000 + q1
-  const auto integer = static_cast<std::uint64_t>(_mm_cvtsi128_si64(eights));
-  const auto fraction =
-      static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(eights, eights)));
-  return integer * 100'000'000ULL + fraction;
-}
+using kinetic::detail::digit_vector_to_raw;
 #endif
 
 /// Raw units of 8 integer digits and 8 fraction digits, each word holding digit values
@@ -841,12 +831,7 @@ template <std::size_t N>
   return differ == 0;
 }
 
-/// Eight digit values (0..9), most significant in the lowest byte, to their number.
-[[nodiscard]] constexpr std::uint64_t eight_digits_value(std::uint64_t v) noexcept {
-  v = (v * 10 + (v >> 8)) & 0x00ff'00ff'00ff'00ffULL;
-  v = (v * 100 + (v >> 16)) & 0x0000'ffff'0000'ffffULL;
-  return (v * 10'000 + (v >> 32)) & 0x0000'0000'ffff'ffffULL;
-}
+using kinetic::detail::eight_digits_value;
 
 constexpr std::uint64_t kPowersOf10[9] = {1,       10,        100,        1'000,      10'000,
                                           100'000, 1'000'000, 10'000'000, 100'000'000};
