@@ -415,22 +415,31 @@ std::string_view trim_space(std::string_view text) {
   return text;
 }
 
+// The next line that is not blank, counted (blank ones as skipped), with a progress line on
+// stderr every `progress_every` lines when `progress`; false at the end. The line is
+// returned as read (not trimmed): importers that keep it byte for byte need it so.
+bool next_content_line(ImportLines& input, CaptureImportSummary& summary, bool progress,
+                       std::uint64_t progress_every, std::string_view& line) {
+  while (input.next(line)) {
+    ++summary.lines;
+    if (progress && summary.lines % progress_every == 0)
+      std::fprintf(stderr, "kinetic capture import: %llu lines, %llu records\n",
+                   static_cast<unsigned long long>(summary.lines),
+                   static_cast<unsigned long long>(summary.records));
+    if (!trim_space(line).empty())
+      return true;
+    ++summary.skipped_lines;
+  }
+  return false;
+}
+
 void import_ws_jsonl(ImportLines& input, CaptureSink& sink, CaptureImportSummary& summary,
                      bool progress) {
   simdjson::ondemand::parser parser;
   PaddedLine padded;
   std::vector<std::string> connections;  // index + 1 = stream number
   std::string_view line;
-  while (input.next(line)) {
-    ++summary.lines;
-    if (progress && summary.lines % kProgressEveryLines == 0)
-      std::fprintf(stderr, "kinetic capture import: %llu lines, %llu records\n",
-                   static_cast<unsigned long long>(summary.lines),
-                   static_cast<unsigned long long>(summary.records));
-    if (trim_space(line).empty()) {
-      ++summary.skipped_lines;
-      continue;
-    }
+  while (next_content_line(input, summary, progress, kProgressEveryLines, line)) {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object record;
     if (parser.iterate(padded.view(line)).get(doc) != simdjson::SUCCESS ||
@@ -553,17 +562,8 @@ void import_trades_csv(ImportLines& input, CaptureSink& sink, CaptureImportSumma
   const std::size_t columns = line == kHeader ? 10 : 11;
   std::vector<std::string_view> fields;
   std::string message;
-  while (input.next(line)) {
-    ++summary.lines;
-    if (progress && summary.lines % kProgressEveryLines == 0)
-      std::fprintf(stderr, "kinetic capture import: %llu lines, %llu records\n",
-                   static_cast<unsigned long long>(summary.lines),
-                   static_cast<unsigned long long>(summary.records));
+  while (next_content_line(input, summary, progress, kProgressEveryLines, line)) {
     line = trim_space(line);
-    if (line.empty()) {
-      ++summary.skipped_lines;
-      continue;
-    }
     split_csv(line, fields);
     if (fields.size() != columns)
       bad_line(input,
@@ -619,16 +619,8 @@ void import_ob_history(ImportLines& input, CaptureSink& sink, CaptureImportSumma
   simdjson::ondemand::parser parser;
   PaddedLine padded;
   std::string_view line;
-  while (input.next(line)) {
-    ++summary.lines;
-    if (progress && summary.lines % (kProgressEveryLines / 16) == 0)
-      std::fprintf(stderr, "kinetic capture import: %llu lines, %llu records\n",
-                   static_cast<unsigned long long>(summary.lines),
-                   static_cast<unsigned long long>(summary.records));
-    if (trim_space(line).empty()) {
-      ++summary.skipped_lines;
-      continue;
-    }
+  // Book lines are long (a 500-level snapshot is ~18 KB): report progress more often.
+  while (next_content_line(input, summary, progress, kProgressEveryLines / 16, line)) {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object message;
     if (parser.iterate(padded.view(line)).get(doc) != simdjson::SUCCESS ||

@@ -29,6 +29,13 @@ void put_decimal(std::ostream& out, Decimal<Tag> value) {
   out << '"' << std::string_view(text, value.format(text)) << '"';
 }
 
+// ,"name":"decimal"
+template <class Tag>
+void put_decimal_field(std::ostream& out, const char* name, Decimal<Tag> value) {
+  out << ",\"" << name << "\":";
+  put_decimal(out, value);
+}
+
 void put_json_string(std::ostream& out, std::string_view text) {
   out << '"';
   for (const char c : text) {
@@ -165,11 +172,9 @@ CaptureDumpSummary write_capture_dump(const std::string& file, const std::string
         for (std::size_t k = 0; k < decoded.size(); ++k) {
           const MarketEvent& e = decoded[k];
           out << "{\"type\":\"trade\",\"symbol\":\"" << symbols.name(e.symbol)
-              << "\",\"exch_ts\":" << ms(e.exch_ts) << ",\"recv_ts\":" << e.recv_ts
-              << ",\"price\":";
-          put_decimal(out, e.trade.price);
-          out << ",\"qty\":";
-          put_decimal(out, e.trade.qty);
+              << "\",\"exch_ts\":" << ms(e.exch_ts) << ",\"recv_ts\":" << e.recv_ts;
+          put_decimal_field(out, "price", e.trade.price);
+          put_decimal_field(out, "qty", e.trade.qty);
           out << ",\"side\":\"" << (e.side == Side::buy ? "Buy" : "Sell") << "\",\"id\":";
           put_json_string(out, k < ids.size() ? std::string_view(ids[k])
                                               : std::string_view(std::to_string(e.trade.trade_id)));
@@ -195,16 +200,12 @@ CaptureDumpSummary write_capture_dump(const std::string& file, const std::string
       case MarketEventType::ticker:
         for (const MarketEvent& e : decoded) {
           out << "{\"type\":\"ticker\",\"symbol\":\"" << symbols.name(e.symbol)
-              << "\",\"exch_ts\":" << ms(e.exch_ts) << ",\"recv_ts\":" << e.recv_ts << ",\"last\":";
-          put_decimal(out, e.ticker.last);
-          out << ",\"bid\":";
-          put_decimal(out, e.ticker.bid);
-          out << ",\"bid_qty\":";
-          put_decimal(out, e.ticker.bid_qty);
-          out << ",\"ask\":";
-          put_decimal(out, e.ticker.ask);
-          out << ",\"ask_qty\":";
-          put_decimal(out, e.ticker.ask_qty);
+              << "\",\"exch_ts\":" << ms(e.exch_ts) << ",\"recv_ts\":" << e.recv_ts;
+          put_decimal_field(out, "last", e.ticker.last);
+          put_decimal_field(out, "bid", e.ticker.bid);
+          put_decimal_field(out, "bid_qty", e.ticker.bid_qty);
+          put_decimal_field(out, "ask", e.ticker.ask);
+          put_decimal_field(out, "ask_qty", e.ticker.ask_qty);
           out << "}\n";
           ++summary.lines;
         }
@@ -213,16 +214,12 @@ CaptureDumpSummary write_capture_dump(const std::string& file, const std::string
         for (const MarketEvent& e : decoded) {
           out << "{\"type\":\"kline\",\"symbol\":\"" << symbols.name(e.symbol)
               << "\",\"start\":" << ms(e.exch_ts) << ",\"recv_ts\":" << e.recv_ts
-              << ",\"interval_min\":" << e.aux << ",\"open\":";
-          put_decimal(out, e.kline.open);
-          out << ",\"high\":";
-          put_decimal(out, e.kline.high);
-          out << ",\"low\":";
-          put_decimal(out, e.kline.low);
-          out << ",\"close\":";
-          put_decimal(out, e.kline.close);
-          out << ",\"volume\":";
-          put_decimal(out, e.kline.volume);
+              << ",\"interval_min\":" << e.aux;
+          put_decimal_field(out, "open", e.kline.open);
+          put_decimal_field(out, "high", e.kline.high);
+          put_decimal_field(out, "low", e.kline.low);
+          put_decimal_field(out, "close", e.kline.close);
+          put_decimal_field(out, "volume", e.kline.volume);
           out << ",\"confirmed\":" << ((e.flags & kFlagConfirmed) != 0 ? "true" : "false") << "}\n";
           ++summary.lines;
         }
