@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -94,10 +95,7 @@ void MarketDataSession::poll(TimestampNs now, FeedSink& sink) {
   if (heartbeat_.ping_due(now)) {
     char request[96];
     char req_id[24];
-    const int n = std::snprintf(req_id, sizeof req_id, "p%llu",
-                                static_cast<unsigned long long>(++request_counter_));
-    const auto json =
-        encode_ping(std::span(request), std::string_view(req_id, static_cast<std::size_t>(n)));
+    const auto json = encode_ping(std::span(request), request_id(req_id, 'p'));
     if (json && send_text(std::string_view(request, json.value()))) {
       ++stats_.pings_sent;
       heartbeat_.on_ping_sent(now);
@@ -383,12 +381,10 @@ void MarketDataSession::resync(SymbolId symbol) noexcept {
 bool MarketDataSession::subscribe(std::span<const std::string_view> topics,
                                   bool unsubscribe) noexcept {
   char req_id[24];
-  const int n = std::snprintf(req_id, sizeof req_id, "%s%llu", unsubscribe ? "u" : "s",
-                              static_cast<unsigned long long>(++request_counter_));
+  const std::string_view id = request_id(req_id, unsubscribe ? 'u' : 's');
   // The JSON goes after room for the frame header, so the framer masks it where it lies.
   char* const json = send_.get() + kWsMaxHeaderSize;
   const std::span<char> space(json, send_size_ - kWsMaxHeaderSize);
-  const std::string_view id(req_id, static_cast<std::size_t>(n));
   const auto written =
       unsubscribe ? encode_unsubscribe(space, id, topics) : encode_subscribe(space, id, topics);
   if (!written)
@@ -397,6 +393,13 @@ bool MarketDataSession::subscribe(std::span<const std::string_view> topics,
       WsOpcode::text, true, std::span(send_.get(), send_size_), kWsMaxHeaderSize, written.value());
   return !frame.empty() && stream_->send(as_bytes(frame.data(), frame.size())) == NetError::ok &&
          stream_->flush() == NetError::ok;
+}
+
+std::string_view MarketDataSession::request_id(char (&out)[24], char prefix) noexcept {
+  // "p17", "s18", ...: unique per session, so an ack names the request it answers.
+  out[0] = prefix;
+  const auto written = std::to_chars(out + 1, out + sizeof out, ++request_counter_);
+  return {out, static_cast<std::size_t>(written.ptr - out)};
 }
 
 bool MarketDataSession::send_text(std::string_view text) noexcept {

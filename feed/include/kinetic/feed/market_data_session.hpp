@@ -144,6 +144,7 @@ class MarketDataSession {
   bool receive_and_handle(TimestampNs now, FeedSink& sink) noexcept;
   void handle_message(std::string_view text, TimestampNs now, std::uint64_t read_ticks,
                       FeedSink& sink) noexcept;
+  std::string_view request_id(char (&out)[24], char prefix) noexcept;
   bool send_text(std::string_view text) noexcept;
   bool send_frame(std::size_t frame_bytes) noexcept;
   bool subscribe(std::span<const std::string_view> topics, bool unsubscribe) noexcept;
