@@ -153,6 +153,31 @@ BENCHMARK(BM_ApplyDelta50)
     ->Args({1000, 1})
     ->Args({1000, 0});
 
+/// The same deltas on a book whose capacity is the stream depth (a full side: each new level
+/// drops the worst, in message order), as with an orderbook.200 stream kept in a 200-level book.
+void BM_ApplyDelta50FullBook(benchmark::State& state) {
+  const auto depth = static_cast<std::size_t>(state.range(0));
+  std::mt19937_64 rng(42);
+  const auto snapshot = make_snapshot(depth, rng);
+  const auto deltas = make_deltas(depth, rng);
+  OrderBook book(depth);
+  if (book.apply(snapshot) != BookStatus::ok)
+    state.SkipWithError("snapshot refused");
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const BookStatus status = book.apply(deltas[next]);
+    benchmark::DoNotOptimize(status);
+    if (++next == deltas.size()) {
+      state.PauseTiming();
+      if (book.apply(snapshot) != BookStatus::ok)
+        state.SkipWithError("snapshot refused");
+      next = 0;
+      state.ResumeTiming();
+    }
+  }
+}
+BENCHMARK(BM_ApplyDelta50FullBook)->ArgName("depth")->Arg(200);
+
 /// The cost of checking a 50-level message alone: a delta already applied comes again and is
 /// refused as a duplicate after the well-formedness pass (nothing else runs).
 void BM_RejectDuplicateDelta50(benchmark::State& state) {

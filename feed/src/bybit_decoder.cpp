@@ -376,8 +376,9 @@ struct BybitDecoder::Impl {
   std::vector<TickerData> tickers;  ///< merged state per SymbolId
   BybitDecoderStats stats;
 
-  DecodeResult decode(std::string_view message, TimestampNs recv_ts,
-                      std::span<MarketEvent> out) noexcept;
+  /// Writes into the caller's result: one DecodeResult (~200 bytes) is never copied.
+  void decode(std::string_view message, TimestampNs recv_ts, std::span<MarketEvent> out,
+              DecodeResult& result) noexcept;
 
   Step decode_trades(od::value& data, TimestampNs recv_ts, std::span<MarketEvent> out) noexcept;
   Step decode_book(od::value& data, const Topic& topic, SymbolId symbol, TimestampNs recv_ts,
@@ -777,6 +778,7 @@ namespace {
   return true;
 }
 
+#if !defined(__AVX2__)
 /// High bit of each byte of `x` set where the byte ends or spoils a plain string: the quote,
 /// a backslash, a control character (< 0x20), DEL or a non-ASCII byte (>= 0x7f).
 [[nodiscard]] constexpr std::uint64_t string_stop_flags(std::uint64_t x) noexcept {
@@ -788,14 +790,37 @@ namespace {
   const std::uint64_t is_backslash = ~((low ^ (0x5c * kEveryByte)) + 0x7f * kEveryByte);
   return (x | is_del | is_control | is_quote | is_backslash) & kHigh;
 }
+#endif
 
 /// A string of printable ASCII without escapes; p at the opening quote, left past the closing.
-/// Eight bytes a step: reads up to 7 bytes past `end` (inside the message's padding).
+/// 32 (AVX2) or 8 bytes a step: reads up to 31 bytes past `end` (inside the padding).
 [[nodiscard]] [[gnu::always_inline]] inline bool scan_string(const char*& p, const char* end,
                                                              std::string_view& text) noexcept {
   if (p == end || *p != '"')
     return false;
   const char* const begin = p + 1;
+#if defined(__AVX2__)
+  // 32 bytes a step (a UUID trade id and its quote in two): reads up to 31 bytes past `end`.
+  for (const char* q = begin; q < end; q += 32) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    // Signed compare: below 0x20 or at/above 0x80 (negative) in one step.
+    const __m256i stops =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), bytes),
+                                        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(0x7f))),
+                        _mm256_or_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"')),
+                                        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\'))));
+    const auto flags = static_cast<std::uint32_t>(_mm256_movemask_epi8(stops));
+    if (flags == 0)
+      continue;
+    const char* const stop = q + std::countr_zero(flags);
+    if (stop >= end || *stop != '"')
+      return false;
+    text = std::string_view(begin, static_cast<std::size_t>(stop - begin));
+    p = stop + 1;
+    return true;
+  }
+  return false;
+#else
   for (const char* q = begin; q < end; q += 8) {
     const std::uint64_t flags = string_stop_flags(load_word(q));
     if (flags == 0)
@@ -808,6 +833,7 @@ namespace {
     return true;
   }
   return false;
+#endif
 }
 
 /// `text == literal` for a literal of known length: a size test and an inlined compare.
@@ -823,6 +849,14 @@ template <std::size_t N>
   const std::size_t n = a.size();
   if (n != b.size())
     return false;
+  if (n >= 4 && n < 8) {  // two overlapping 4-byte words (symbol names are often 7 long)
+    std::uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.data(), 4);
+    std::memcpy(&a1, a.data() + n - 4, 4);
+    std::memcpy(&b0, b.data(), 4);
+    std::memcpy(&b1, b.data() + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
   if (n < 8 || n > 64)
     return std::memcmp(a.data(), b.data(), n) == 0;
   std::uint64_t differ = load_word(a.data() + n - 8) ^ load_word(b.data() + n - 8);
@@ -885,11 +919,15 @@ constexpr std::uint64_t kPowersOf10[9] = {1,       10,        100,        1'000,
     return scan_string(p, end, unused);
   }
   if (*p == 't' || *p == 'f') {
-    const std::string_view literal = *p == 't' ? std::string_view("true") : "false";
-    if (static_cast<std::size_t>(end - p) < literal.size() ||
-        std::memcmp(p, literal.data(), literal.size()) != 0)
+    if (*p == 't') {  // constant-length compares: inlined, no library call
+      if (end - p < 4 || std::memcmp(p, "true", 4) != 0)
+        return false;
+      p += 4;
+      return true;
+    }
+    if (end - p < 5 || std::memcmp(p, "false", 5) != 0)
       return false;
-    p += literal.size();
+    p += 5;
     return true;
   }
   std::uint64_t unused = 0;
@@ -1090,10 +1128,132 @@ template <class D>
 }
 #endif
 
+/// The first N - 1 (<= 8) bytes of `literal` as a little-endian word, and its byte mask.
+template <std::size_t N>
+constexpr std::uint64_t literal_word(const char (&literal)[N]) noexcept {
+  static_assert(N - 1 >= 1 && N - 1 <= 8);
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < N - 1; ++i)
+    word |= static_cast<std::uint64_t>(static_cast<unsigned char>(literal[i])) << (8 * i);
+  return word;
+}
+template <std::size_t N>
+constexpr std::uint64_t literal_mask() noexcept {
+  return N - 1 == 8 ? ~0ULL : (1ULL << (8 * (N - 1))) - 1;
+}
+
+/// True when the bytes at p are `literal` (<= 8 bytes, all inside the message). One word
+/// compare, and p then advances by a constant: the next token's position does not wait on
+/// scanning this one's bytes (the compare is checked beside it, by a predicted branch).
+template <std::size_t N>
+[[nodiscard]] [[gnu::always_inline]] inline bool match(const char* p, const char* end,
+                                                       const char (&literal)[N]) noexcept {
+  constexpr std::uint64_t kMask = literal_mask<N>();
+  return end - p >= static_cast<std::ptrdiff_t>(N - 1) &&
+         (load_word(p) & kMask) == (literal_word(literal) & kMask);
+}
+
+#if defined(__SSSE3__)
+/// The levels of one side, `["price","size"]` each, p at the first level's '[' (after the
+/// array's own): writes their events from out[count] on and returns the position past the
+/// array's ']', or nullptr for anything else (then out is unspecified). Four quotes a level
+/// come from the cursor and are checked to sit exactly where that shape puts them.
+///
+/// Its own function, not inlined into decode_fast: with only this loop's values live, the
+/// cursor, count and position stay in registers (inlined, they were spilled to the stack and
+/// reloaded on every level). exch_ts, flags, update_id and sequence are the same for every
+/// level and known only at the message's end: decode_fast writes them then, not here.
+[[gnu::noinline]] const char* scan_levels(const char* p, const char* end,
+                                          std::span<MarketEvent> out, std::uint32_t& count,
+                                          TimestampNs recv_ts, SymbolId symbol, Side side,
+                                          std::uint16_t depth) noexcept {
+  std::uint32_t n = count;
+  MarketEvent* const events = out.data();
+  const std::size_t room = out.size();
+  QuoteCursor quotes(p, end);
+  for (;;) {
+    if (n == room || end - p < 2 || p[0] != '[' || p[1] != '"')
+      return nullptr;
+    const char* const open_price = p + 1;
+    if (quotes.next() != open_price)
+      return nullptr;
+    const char* const close_price = quotes.next();
+    if (close_price == nullptr || close_price[1] != ',' || close_price[2] != '"')
+      return nullptr;
+    const char* const open_qty = quotes.next();
+    if (open_qty != close_price + 2)
+      return nullptr;
+    const char* const close_qty = quotes.next();
+    if (close_qty == nullptr || end - close_qty < 3 || close_qty[1] != ']')
+      return nullptr;
+    MarketEvent& event = events[n];
+    event.recv_ts = recv_ts;
+    event.symbol = symbol;
+    event.type = MarketEventType::book_level;
+    event.side = side;
+    event.aux = depth;
+    event.level.reserved = 0;
+    if (!decimal_between(open_price + 1, close_price, event.level.price) ||
+        !decimal_between(open_qty + 1, close_qty, event.level.qty))
+      return nullptr;
+    ++n;
+    p = close_qty + 2;  // inside the message: checked above
+    if (*p == ',') {
+      ++p;
+      continue;
+    }
+    if (*p != ']')
+      return nullptr;
+    count = n;
+    return p + 1;
+  }
+}
+#endif
+
 /// Reads `"key":`; p left at the value.
 [[nodiscard]] [[gnu::always_inline]] inline bool scan_key(const char*& p, const char* end,
                                                           std::string_view& key) noexcept {
   return scan_string(p, end, key) && take(p, end, ':');
+}
+
+/// Reads `"key":` as scan_key does, but Bybit's keys (one letter, seq, BT, RPI and the
+/// envelope's) are recognized by word compares and skipped by their constant length, so the
+/// cursor does not wait on a scan of each key's bytes. Anything else: scan_key.
+[[nodiscard]] [[gnu::always_inline]] inline bool read_key(const char*& p, const char* end,
+                                                          std::string_view& key) noexcept {
+  if (end - p >= 8 && p[0] == '"') {
+    const char letter = p[1];
+    const bool is_letter = (letter >= 'a' && letter <= 'z') || (letter >= 'A' && letter <= 'Z');
+    std::size_t length = 0;
+    if (is_letter && p[2] == '"' && p[3] == ':')
+      length = 1;
+    else if (match(p, end, "\"seq\":") || match(p, end, "\"RPI\":") || match(p, end, "\"cts\":"))
+      length = 3;
+    else if (match(p, end, "\"BT\":") || match(p, end, "\"ts\":"))
+      length = 2;
+    else if (match(p, end, "\"type\":") || match(p, end, "\"data\":"))
+      length = 4;
+    else if (match(p, end, "\"topic\":"))
+      length = 5;
+    if (length != 0) {
+      key = std::string_view(p + 1, length);
+      p += length + 3;
+      return true;
+    }
+  }
+  return scan_key(p, end, key);
+}
+
+/// A string value equal to `known` (printable ASCII without quote or backslash: a text the
+/// fast path scanned before), compared in place; p advances past its closing quote.
+[[nodiscard]] [[gnu::always_inline]] inline bool match_known(const char*& p, const char* end,
+                                                             std::string_view known) noexcept {
+  const std::size_t n = known.size();
+  if (n == 0 || end - p < static_cast<std::ptrdiff_t>(n + 2) || p[0] != '"' || p[n + 1] != '"' ||
+      !same_text(std::string_view(p + 1, n), known))
+    return false;
+  p += n + 2;
+  return true;
 }
 
 /// After a member or element: true with `more` set at ',' (consumed), false `more` at the
@@ -1161,7 +1321,7 @@ bool BybitDecoder::Impl::fast_trades(const char*& position, const char* end, Tim
     bool seen_seq = false;
     for (bool more_keys = true; more_keys;) {
       std::string_view key;
-      if (!scan_key(p, end, key))
+      if (!read_key(p, end, key))
         return false;
       std::uint8_t bit = 0;
       bool ok = false;
@@ -1173,6 +1333,11 @@ bool BybitDecoder::Impl::fast_trades(const char*& position, const char* end, Tim
             break;
           case 's': {
             bit = kSymbol;
+            if (has_cached_trade_symbol && match_known(p, end, symbols.name(cached_trade_symbol))) {
+              event.symbol = cached_trade_symbol;
+              ok = true;
+              break;
+            }
             std::string_view name;
             if (!scan_string(p, end, name))
               return false;
@@ -1189,6 +1354,18 @@ bool BybitDecoder::Impl::fast_trades(const char*& position, const char* end, Tim
           }
           case 'S': {
             bit = kSide;
+            if (match(p, end, "\"Buy\"")) {
+              event.side = Side::buy;
+              p += 5;
+              ok = true;
+              break;
+            }
+            if (match(p, end, "\"Sell\"")) {
+              event.side = Side::sell;
+              p += 6;
+              ok = true;
+              break;
+            }
             std::string_view side;
             if (!scan_string(p, end, side))
               return false;
@@ -1255,7 +1432,7 @@ bool BybitDecoder::Impl::fast_book(const char*& position, const char* end, Times
   bool asks_first = false;
   for (bool more_keys = true; more_keys;) {
     std::string_view key;
-    if (!scan_key(p, end, key))
+    if (!read_key(p, end, key))
       return false;
     if (key.size() == 1 && (key[0] == 'b' || key[0] == 'a')) {
       const bool bids = key[0] == 'b';
@@ -1270,36 +1447,9 @@ bool BybitDecoder::Impl::fast_book(const char*& position, const char* end, Times
         ++p;
       } else {
 #if defined(__SSSE3__)
-        // Each level is ["price","size"]: four quotes, taken from the cursor and checked to
-        // sit exactly where that shape puts them.
-        QuoteCursor quotes(p, end);
-        for (bool more = true; more;) {
-          if (count == out.size() || end - p < 2 || p[0] != '[' || p[1] != '"')
-            return false;
-          const char* const open_price = p + 1;
-          if (quotes.next() != open_price)
-            return false;
-          const char* const close_price = quotes.next();
-          if (close_price == nullptr || close_price[1] != ',' || close_price[2] != '"')
-            return false;
-          const char* const open_qty = quotes.next();
-          if (open_qty != close_price + 2)
-            return false;
-          const char* const close_qty = quotes.next();
-          if (close_qty == nullptr || end - close_qty < 2 || close_qty[1] != ']')
-            return false;
-          MarketEvent& event = out[count];
-          begin_event(event, recv_ts, symbol, MarketEventType::book_level, side);
-          event.aux = depth;
-          event.level.reserved = 0;
-          if (!decimal_between(open_price + 1, close_price, event.level.price) ||
-              !decimal_between(open_qty + 1, close_qty, event.level.qty))
-            return false;
-          ++count;
-          p = close_qty + 2;
-          if (!next_or_close(p, end, ']', more))
-            return false;
-        }
+        p = scan_levels(p, end, out, count, recv_ts, symbol, side, depth);
+        if (p == nullptr)
+          return false;
 #else
         for (bool more = true; more;) {
           if (count == out.size() || !take(p, end, '['))
@@ -1361,22 +1511,34 @@ bool BybitDecoder::Impl::decode_fast(std::string_view message, TimestampNs recv_
   std::uint64_t update_id = 0, sequence = 0;
   for (bool more = true; more;) {
     std::string_view key;
-    if (!scan_key(p, end, key))
+    if (!read_key(p, end, key))
       return false;
     std::uint8_t bit = 0;
     bool ok = false;
     if (is(key, "topic")) {
       bit = kTopic;
       std::string_view text;
-      ok = scan_string(p, end, text) && fast_topic(text);
+      // The cached topic again (the usual case): compared in place, no scan.
+      ok = match_known(p, end, std::string_view(cached_topic_text, cached_topic_length)) ||
+           (scan_string(p, end, text) && fast_topic(text));
     } else if (is(key, "type")) {
       bit = kType;
-      std::string_view text;
-      ok = scan_string(p, end, text);
-      type = is(text, "delta")
-                 ? MessageType::delta
-                 : (is(text, "snapshot") ? MessageType::snapshot : MessageType::other);
-      ok = ok && type != MessageType::other;
+      if (match(p, end, "\"delta\"")) {
+        type = MessageType::delta;
+        p += 7;
+        ok = true;
+      } else if (match(p, end, "\"snapsho") && end - p >= 10 && p[8] == 't' && p[9] == '"') {
+        type = MessageType::snapshot;
+        p += 10;
+        ok = true;
+      } else {
+        std::string_view text;
+        ok = scan_string(p, end, text);
+        type = is(text, "delta")
+                   ? MessageType::delta
+                   : (is(text, "snapshot") ? MessageType::snapshot : MessageType::other);
+        ok = ok && type != MessageType::other;
+      }
     } else if (is(key, "ts")) {
       bit = kTs;
       ok = scan_ms(p, end, ts);
@@ -1402,13 +1564,18 @@ bool BybitDecoder::Impl::decode_fast(std::string_view message, TimestampNs recv_
   if (cached_topic.kind == TopicKind::book) {
     if ((seen & (kTs | kCts)) == 0 || (seen & kType) == 0)
       return false;
+    // Copies whose address is never taken: kept in registers, where the originals (passed
+    // by reference to fast_book) would be reloaded after every store to an event.
     const TimestampNs exch_ts = (seen & kCts) != 0 ? cts : ts;
     const std::uint16_t flags = type == MessageType::snapshot ? kFlagSnapshot : kFlagNone;
+    const std::uint64_t book_update_id = update_id;
+    const std::uint64_t book_sequence = sequence;
+    MarketEvent* const events = out.data();
     for (std::uint32_t i = 0; i < count; ++i) {
-      out[i].exch_ts = exch_ts;
-      out[i].flags = flags;
-      out[i].level.update_id = update_id;
-      out[i].level.sequence = sequence;
+      events[i].exch_ts = exch_ts;
+      events[i].flags = flags;
+      events[i].level.update_id = book_update_id;
+      events[i].level.sequence = book_sequence;
     }
   }
   out[0].flags = static_cast<std::uint16_t>(out[0].flags | kFlagBeginOfBatch);
@@ -1420,12 +1587,11 @@ bool BybitDecoder::Impl::decode_fast(std::string_view message, TimestampNs recv_
   return true;
 }
 
-DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs recv_ts,
-                                        std::span<MarketEvent> out) noexcept {
+void BybitDecoder::Impl::decode(std::string_view message, TimestampNs recv_ts,
+                                std::span<MarketEvent> out, DecodeResult& result) noexcept {
   ++stats.messages;
   stats.bytes += message.size();
 
-  DecodeResult result;
   result.status = DecodeStatus::data;
   result.error = DecodeError::none;
   result.events = 0;
@@ -1441,13 +1607,11 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
     result.status = DecodeStatus::malformed;
     result.error = error;
     result.events = 0;
-    return result;
   };
   const auto overflow = [&]() noexcept {
     ++stats.overflows;
     result.status = DecodeStatus::overflow;
     result.events = 0;
-    return result;
   };
 
   // Longer than the parser's fixed capacity: iterate() would allocate; refuse instead.
@@ -1455,7 +1619,7 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
     return malformed(DecodeError::too_large);
 
   if (config.fast_path && decode_fast(message, recv_ts, out, result))
-    return result;
+    return;
 
   od::document doc;
   if (parser.iterate(message.data(), message.size(), message.size() + simdjson::SIMDJSON_PADDING)
@@ -1593,7 +1757,7 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
     if (topic.kind == TopicKind::unknown) {
       ++stats.unknown_topics;
       result.status = DecodeStatus::unknown_topic;
-      return result;
+      return;
     }
     if (!has_data)
       return malformed(DecodeError::missing_field);
@@ -1627,7 +1791,7 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
     }
     ++stats.control;
     result.status = DecodeStatus::control;
-    return result;
+    return;
   }
 
   std::uint16_t common_flags = kFlagNone;
@@ -1688,7 +1852,7 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
   if (step.events == 0) {
     ++stats.ignored;
     result.status = DecodeStatus::ignored;
-    return result;
+    return;
   }
   out[0].flags = static_cast<std::uint16_t>(out[0].flags | kFlagBeginOfBatch);
   out[step.events - 1].flags =
@@ -1696,7 +1860,7 @@ DecodeResult BybitDecoder::Impl::decode(std::string_view message, TimestampNs re
   ++stats.data_messages;
   stats.events += step.events;
   result.events = step.events;
-  return result;
+  return;
 }
 
 BybitDecoder::BybitDecoder(SymbolTable& symbols, BybitDecoderConfig config)
@@ -1707,7 +1871,9 @@ BybitDecoder& BybitDecoder::operator=(BybitDecoder&&) noexcept = default;
 
 DecodeResult BybitDecoder::decode(std::string_view message, TimestampNs recv_ts,
                                   std::span<MarketEvent> out) noexcept {
-  return impl_->decode(message, recv_ts, out);
+  DecodeResult result;  // the caller's return slot (NRVO)
+  impl_->decode(message, recv_ts, out, result);
+  return result;
 }
 
 const BybitDecoderStats& BybitDecoder::stats() const noexcept {

@@ -797,6 +797,35 @@ TEST_F(FastVersusExact, CompactTradeAndBookTakeTheFastPathWithTheSameEvents) {
   EXPECT_EQ(fast_events[0].exch_ts, 5 * kMs);
 }
 
+// The fast path recognizes Bybit's keys, sides, types and the cached topic and symbol by
+// word compares against the bytes in place; each must stop at the message's end (the padding
+// here is '"', so a cut `"Buy` followed by padding reads as `"Buy"`) and refuse any changed
+// byte. Every prefix and every one-byte change of both compact messages, with the caches
+// warm, must give what the exact path gives.
+TEST_F(FastVersusExact, EveryPrefixAndOneByteChangeAgrees) {
+  for (const std::string_view message : {kFastTrade, kFastBook}) {
+    ASSERT_EQ(both(message).status, DecodeStatus::data);  // warms the topic and symbol caches
+    ASSERT_TRUE(last_was_fast);
+    for (std::size_t length = 0; length < message.size(); ++length) {
+      both(message.substr(0, length));
+      ASSERT_FALSE(last_was_fast) << message.substr(0, length);
+    }
+    std::string changed(message);
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      for (const char c : {'"', ':', ',', '0', 'x', '\\', '\x7f', '\x01', '\xc3'}) {
+        const char original = changed[i];
+        if (c == original)
+          continue;
+        changed[i] = c;
+        both(changed);
+        changed[i] = original;
+      }
+    }
+    ASSERT_EQ(both(message).status, DecodeStatus::data);  // and the caches still work
+    EXPECT_TRUE(last_was_fast);
+  }
+}
+
 TEST_F(FastVersusExact, OtherShapesFallBackToTheExactPath) {
   const std::vector<std::string> cases = {
       // Valid, but not the compact shape: the exact path decodes them.

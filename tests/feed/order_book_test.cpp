@@ -447,6 +447,8 @@ TEST(OrderBook, MalformedMessagesLeaveTheBookAlone) {
   with("negative size", [](auto& e) { e[1].level.qty = qty("-1"); });
   with("side none among levels", [](auto& e) { e[1].side = Side::none; });
   with("bad side value", [](auto& e) { e[1].side = static_cast<Side>(9); });
+  with("side 255", [](auto& e) { e[1].side = static_cast<Side>(255); });
+  with("side none on the first of several", [](auto& e) { e[0].side = Side::none; });
   with("side just past sell", [](auto& e) { e[2].side = static_cast<Side>(3); });
   with("lowest int64 price", [](auto& e) {
     e[1].level.price = Price::from_raw(std::numeric_limits<std::int64_t>::min());
@@ -753,6 +755,148 @@ TEST(OrderBook, SortedDeltasOnADeepBookMatchAReferenceBook) {
     ASSERT_EQ(levels_of(book.asks()), reference.asks()) << "u " << u;
   }
   EXPECT_GT(book.bid_depth(), 300u);
+}
+
+TEST(OrderBook, LargeSortedDeltasNearAndPastCapacityMatchAReferenceBook) {
+  // The merge path of sorted runs (each side's inserts and deletes collected, then made in one
+  // pass) against the reference: runs longer than its batch of pending changes, inserts and
+  // deletes at the top, middle, bottom and past the bottom, books kept full (every insert past
+  // the capacity drops the worst, in message order), snapshots with size-0 levels and more
+  // levels than the capacity, and messages that leave Bybit's order part-way (asks first, a
+  // bid after the asks, one level out of order): from there on level by level.
+  std::mt19937_64 rng(77);
+  const auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  constexpr std::int64_t kTick = 1'000'000;
+  constexpr std::int64_t kMid = 100'000;  // in ticks; bids below, asks above
+  std::size_t overflows = 0;
+  std::size_t long_runs = 0;
+  std::size_t unordered = 0;
+  for (int stream = 0; stream < 60; ++stream) {
+    const auto capacity =
+        static_cast<std::size_t>(uniform(1, 4) == 1 ? uniform(1, 8) : uniform(40, 300));
+    const auto span = static_cast<std::int64_t>(capacity) * 2 + 10;  // prices either side
+    OrderBook book(capacity, kSymbol);
+    ReferenceBook reference(capacity);
+    const auto level_at = [&](Side side, std::int64_t distance, Qty level_qty) {
+      const std::int64_t ticks = side == Side::buy ? kMid - distance : kMid + 1 + distance;
+      return RawLevel{side, Price::from_raw(ticks * kTick), level_qty};
+    };
+    for (std::uint64_t u = 1; u < 40; ++u) {
+      const bool is_snapshot = u == 1 || uniform(0, 15) == 0;
+      std::vector<RawLevel> levels;
+      for (const Side side : {Side::buy, Side::sell}) {
+        std::map<std::int64_t, Qty> changes;  // by distance from the mid, best first
+        const auto count =
+            is_snapshot ? uniform(0, span) : uniform(0, uniform(0, 3) == 0 ? 150 : 30);
+        for (std::int64_t i = 0; i < count; ++i) {
+          const auto where = uniform(0, 3);
+          const std::int64_t distance = where == 0   ? uniform(0, 5)             // top
+                                        : where == 1 ? uniform(0, span)          // anywhere
+                                        : where == 2 ? uniform(span - 10, span)  // bottom, past
+                                                     : uniform(0, 40);
+          changes[distance] = uniform(0, 2) == 0 ? Qty{} : Qty::from_raw(uniform(1, 1'000'000));
+        }
+        for (const auto& [distance, level_qty] : changes)
+          levels.push_back(level_at(side, distance, level_qty));
+      }
+      long_runs += levels.size() > 130 ? 1u : 0u;
+      const auto order = uniform(0, 9);
+      if (order == 0 && levels.size() >= 2) {  // one level out of order
+        std::swap(levels[static_cast<std::size_t>(
+                      uniform(0, static_cast<std::int64_t>(levels.size()) - 1))],
+                  levels[static_cast<std::size_t>(
+                      uniform(0, static_cast<std::int64_t>(levels.size()) - 1))]);
+        ++unordered;
+      } else if (order == 1) {  // asks first
+        std::stable_partition(levels.begin(), levels.end(),
+                              [](const RawLevel& level) { return level.side == Side::sell; });
+        ++unordered;
+      } else if (order == 2) {  // one more bid after the asks
+        levels.push_back(level_at(Side::buy, uniform(0, span), Qty::from_raw(uniform(0, 9))));
+        ++unordered;
+      }
+      if (is_snapshot)
+        reference.clear();
+      bool complete = true;
+      for (const RawLevel& level : levels)
+        complete &= reference.set(level.side, level.price, level.qty);
+      const BookStatus status = book.apply(make_events(is_snapshot, u, levels));
+      ASSERT_EQ(status, complete ? BookStatus::ok : BookStatus::overflow)
+          << "stream " << stream << " u " << u;
+      ASSERT_EQ(levels_of(book.bids()), reference.bids()) << "stream " << stream << " u " << u;
+      ASSERT_EQ(levels_of(book.asks()), reference.asks()) << "stream " << stream << " u " << u;
+      overflows += complete ? 0u : 1u;
+    }
+  }
+  EXPECT_GT(overflows, 200u);
+  EXPECT_GT(long_runs, 100u);
+  EXPECT_GT(unordered, 300u);
+}
+
+TEST(OrderBook, SortedDeltaWithMoreChangesThanOneMergeHolds) {
+  // 150 inserts on the bid side (into the gaps between 150 levels two ticks apart) and 150
+  // deletes on the ask side, plus updates between: more than one merge's worth of pending
+  // changes, so the side is merged several times within one run.
+  constexpr std::int64_t kTick = 1'000'000;
+  std::vector<RawLevel> levels;
+  ReferenceBook reference(1000);
+  for (std::int64_t i = 0; i < 150; ++i) {
+    levels.push_back({Side::buy, Price::from_raw((10'000 - 2 * i) * kTick), Qty::from_raw(1 + i)});
+    levels.push_back({Side::sell, Price::from_raw((10'001 + i) * kTick), Qty::from_raw(2 + i)});
+  }
+  OrderBook book(1000, kSymbol);
+  ASSERT_EQ(book.apply(make_events(true, 1, levels)), BookStatus::ok);
+  for (const RawLevel& level : levels)
+    ASSERT_TRUE(reference.set(level.side, level.price, level.qty));
+  levels.clear();
+  for (std::int64_t i = 0; i < 150; ++i) {
+    levels.push_back(
+        {Side::buy, Price::from_raw((10'000 - 2 * i) * kTick), Qty::from_raw(500 + i)});
+    levels.push_back({Side::buy, Price::from_raw((9'999 - 2 * i) * kTick), Qty::from_raw(700 + i)});
+  }
+  for (std::int64_t i = 0; i < 150; ++i)
+    levels.push_back(
+        {Side::sell, Price::from_raw((10'001 + i) * kTick), i % 5 == 4 ? Qty::from_raw(9) : Qty{}});
+  for (const RawLevel& level : levels)
+    ASSERT_TRUE(reference.set(level.side, level.price, level.qty));
+  ASSERT_EQ(book.apply(make_events(false, 2, levels)), BookStatus::ok);
+  EXPECT_EQ(book.bid_depth(), 300u);
+  EXPECT_EQ(book.ask_depth(), 30u);
+  EXPECT_EQ(levels_of(book.bids()), reference.bids());
+  EXPECT_EQ(levels_of(book.asks()), reference.asks());
+}
+
+TEST(OrderBook, SortedDeltaInsertsAndDeletesAtTopMiddleAndBottomInOneMessage) {
+  // One message per side touching the top, the middle and the bottom at once (one merge),
+  // worked out by hand.
+  OrderBook book = book_with_snapshot(100);
+  ASSERT_EQ(
+      book.apply(delta(
+          101, {{"100.5", "7"}, {"100", "0"}, {"98", "9"}, {"97.5", "6"}, {"96", "0"}, {"95", "4"}},
+          {{"100.8", "3"}, {"102", "0"}, {"103", "0"}, {"105", "8"}, {"106", "2"}})),
+      BookStatus::ok);
+  EXPECT_EQ(
+      levels_of(book.bids()),
+      levels_of(
+          {{"100.5", "7"}, {"99", "2"}, {"98", "9"}, {"97.5", "6"}, {"97", "4"}, {"95", "4"}}));
+  EXPECT_EQ(levels_of(book.asks()),
+            levels_of({{"100.8", "3"}, {"101", "1"}, {"104", "4"}, {"105", "8"}, {"106", "2"}}));
+}
+
+TEST(OrderBook, SortedDeltaOnAFullSideDropsTheWorstInMessageOrder) {
+  // Capacity 5, full: a new best bid drops the worst (96); the later delete of 99 leaves room
+  // that 96 does not come back into; a new level below all of a full side is dropped.
+  OrderBook book = book_with_snapshot(100, 5);
+  EXPECT_EQ(book.apply(delta(101, {{"100.5", "7"}, {"99", "0"}}, {{"106", "1"}})),
+            BookStatus::overflow);
+  EXPECT_EQ(levels_of(book.bids()),
+            levels_of({{"100.5", "7"}, {"100", "1"}, {"98", "3"}, {"97", "4"}}));
+  EXPECT_EQ(levels_of(book.asks()), levels_of(kAsks));
+  // With room again, inserts are taken.
+  EXPECT_EQ(book.apply(delta(102, {{"96.5", "2"}}, {})), BookStatus::ok);
+  EXPECT_EQ(book.bid(4), (BookLevel{price("96.5"), qty("2")}));
 }
 
 TEST(OrderBook, FlagsOtherThanSnapshotAndBatchMarksMayDifferBetweenLevels) {

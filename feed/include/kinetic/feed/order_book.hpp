@@ -10,23 +10,28 @@
 // level is a single event with side none, price 0, qty 0 (it still carries `u`).
 //
 // Storage. Each side is one contiguous array of (price, qty), best level first, inside a buffer
-// twice the capacity with free room on both ends. A change is found by a galloping search from
-// where the previous level of the message was found (Bybit sends each side best first; a level
-// out of that order searches from the top), and made by moving the shorter part of the array (the
-// levels above it toward the front room, or the levels below it toward the back room), so both
-// common cases are cheap: a level appearing or vanishing near the top (moves the few levels above
-// it) and a level falling off the bottom of the exchange's depth window (moves the few levels below
-// it). When one end runs out of room the window is re-centred (one move of the whole side, rare).
-// Against a tree or a hash map this keeps the top levels in one or two cache lines, queries are
-// plain array reads, and there is nothing to allocate per level; against a fixed price-indexed
-// ladder it needs no tick size and copes with any price range.
+// twice the capacity with free room on both ends. Bybit sends each side of a message best
+// first: such a run is applied in one pass (set_sorted): each level is found by a galloping
+// search from where the previous one was found, on the side as it was; sizes change in place,
+// and the inserts and deletes found are collected and then made in one merge that moves each
+// level at most once, moving the shorter outer part (the levels above the first change toward
+// the front room, or those below the last change toward the back room). So both common cases
+// are cheap: changes near the top (move the few levels above them) and a level falling off the
+// bottom of the exchange's depth window (moves the few levels below it). A level out of that
+// order (never seen from the exchange) and the levels after it are applied one at a time (set:
+// the same search, one move per insert or delete). When one end runs out of room the window is
+// re-centred (one move of the whole side, rare). Against a tree or a hash map this keeps the top
+// levels in one or two cache lines, queries are plain array reads, and there is nothing to allocate
+// per level; against a fixed price-indexed ladder it needs no tick size and copes with any price
+// range.
 //
-// Ownership: owns its two level buffers, allocated once in the constructor; apply() and the
-// queries never allocate. Not copyable (move only). Thread-safety: none; one thread (the feed or
-// strategy thread) owns a book; other threads must receive copies of what they need.
+// Ownership: owns its level buffers (two a side), allocated once in the constructor; apply() and
+// the queries never allocate. Not copyable (move only). Thread-safety: none; one thread (the feed
+// or strategy thread) owns a book; other threads must receive copies of what they need.
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -91,6 +96,13 @@ class BookSide {
     std::size_t hint = 0;
     return set(price, qty, hint);
   }
+  /// The same as set() on each of the leading `events` that are of `side` and strictly best
+  /// first (as Bybit sends each side), in one pass: every search runs on the side as it was,
+  /// and the inserts and deletes found are then made in one merge (each level moves at most
+  /// once) instead of one move each. Returns how many events it took (it stops at the first
+  /// of another side or out of order); clears `complete` when a level was dropped.
+  [[nodiscard]] std::size_t set_sorted(std::span<const MarketEvent> events, Side side,
+                                       bool& complete) noexcept;
 
  private:
   /// True when `a` ranks strictly before `b` on this side.
@@ -100,11 +112,35 @@ class BookSide {
   /// Index (from the best level) of the first level not better than `price`, knowing that
   /// every level before `from` is better than `price` (0: nothing known).
   [[nodiscard]] std::size_t lower_bound_from(Price price, std::size_t from) const noexcept;
+  /// An insert (qty > 0: `level` goes before the level at `index`) or a delete (qty 0: the
+  /// level at `index` goes) found by set_sorted() and not made yet; `index` in the side as it
+  /// was before the pending changes.
+  struct PendingChange {
+    std::size_t index;
+    BookLevel level;
+  };
+  /// How many changes set_sorted() collects before making them (a bound for its stack array;
+  /// a longer run is made in several merges).
+  static constexpr std::size_t kMaxPending = 64;
+
+  /// set_sorted() on an empty side (a snapshot): appends, no search.
+  [[nodiscard]] std::size_t append_sorted(std::span<const MarketEvent> events, Side side,
+                                          bool& complete) noexcept;
+  /// Ranks before every price on this side (the previous price before a run's first level).
+  static constexpr Price kNoPrice =
+      Price::from_raw(kDescending ? std::numeric_limits<std::int64_t>::max()
+                                  : std::numeric_limits<std::int64_t>::min());
+  /// Makes `count` pending changes (indices non-decreasing, in message order) that add
+  /// `growth` levels in all (size() + growth <= capacity_).
+  void apply_pending(const PendingChange* changes, std::size_t count,
+                     std::ptrdiff_t growth) noexcept;
   void insert_at(std::size_t index, BookLevel level) noexcept;
   void erase_at(std::size_t index) noexcept;
   void recentre() noexcept;
 
-  std::unique_ptr<BookLevel[]> buffer_;
+  std::unique_ptr<BookLevel[]> buffer_;  ///< buffer_size_ + 1 levels: one spare past the end,
+                                         ///< so the slot after the worst level is always there
+  std::unique_ptr<BookLevel[]> merged_;  ///< apply_pending()'s output, capacity_ + 2 levels
   std::size_t buffer_size_;
   std::size_t capacity_;
   std::size_t begin_;  ///< index in buffer_ of the best level
