@@ -988,6 +988,52 @@ TEST_F(FastVersusExact, WireDecimalsAgreeWithPriceParse) {
   }
 }
 
+// The fast path checks and converts a level's price and size together (one vector for
+// both): every pairing of shapes, each side common or not, must still give Price::parse and
+// Qty::parse of each text, or bad_decimal when either is refused.
+TEST_F(FastVersusExact, LevelPriceAndSizeShapesAgreeInEveryPairing) {
+  const std::vector<std::string> texts = {"0",
+                                          "1",
+                                          "1.5",
+                                          "65114.20",
+                                          "0.004",
+                                          "1234567",
+                                          "9999999.99999999",
+                                          "12345678",
+                                          "0.12345678",
+                                          "1234567.123456789",
+                                          "1.",
+                                          ".5",
+                                          "-1",
+                                          "01.10",
+                                          "1..2",
+                                          "",
+                                          "00000000000001.5",
+                                          "1e5"};
+  for (const std::string& price_text : texts) {
+    for (const std::string& qty_text : texts) {
+      const std::string message = R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,)"
+                                  R"("data":{"b":[["1","2"],[")" +
+                                  price_text + R"(",")" + qty_text + R"("]],"a":[],"u":2}})";
+      const auto r = both(message);
+      const auto price = Price::parse(price_text);
+      const auto qty = Qty::parse(qty_text);
+      if (price.ok() && qty.ok()) {
+        ASSERT_EQ(r.status, DecodeStatus::data) << message;
+        ASSERT_EQ(r.events, 2u);
+        EXPECT_EQ(fast_events[1].level.price, price.value()) << message;
+        EXPECT_EQ(fast_events[1].level.qty, qty.value()) << message;
+        EXPECT_EQ(fast_events[1].level.reserved, 0u);
+        EXPECT_EQ(fast_events[1].flags, kFlagEndOfBatch);
+        EXPECT_EQ(fast_events[1].level.update_id, 2u);
+      } else {
+        EXPECT_EQ(r.status, DecodeStatus::malformed) << message;
+        EXPECT_EQ(r.error, DecodeError::bad_decimal) << message;
+      }
+    }
+  }
+}
+
 TEST(BybitDecoderCapture, FastPathGivesTheExactPathsEventsOnEveryMessage) {
   if (!std::filesystem::exists(kCapture))
     GTEST_SKIP() << "capture not found: " << kCapture;
