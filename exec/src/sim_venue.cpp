@@ -61,6 +61,7 @@
 #include <utility>
 
 #include "kinetic/core/int128.hpp"
+#include "kinetic/feed/bybit_names.hpp"
 
 namespace kinetic::exec::sim {
 
@@ -101,15 +102,7 @@ std::string_view to_bybit(OrderStatus status) noexcept {
 }
 
 std::string_view to_bybit(Side side) noexcept {
-  switch (side) {
-    case Side::buy:
-      return "Buy";
-    case Side::sell:
-      return "Sell";
-    case Side::none:
-      break;
-  }
-  return "";
+  return feed::bybit_side_name(side);
 }
 
 namespace {

@@ -12,6 +12,7 @@
 
 #include "api.hpp"
 #include "kinetic/exec/hmac_signer.hpp"
+#include "scripted_market_source.hpp"
 
 namespace kinetic::exchange {
 namespace {
@@ -326,21 +327,7 @@ TEST_F(ApiTest, OrderbookIsTheMarketsBook) {
 }
 
 /// A source that yields the trades it is given (for candles computed by hand).
-class ScriptedSource final : public MarketSource {
- public:
-  explicit ScriptedSource(std::vector<MarketStep> steps) : steps_(std::move(steps)) {}
-  const std::vector<std::string>& symbols() const noexcept override { return names_; }
-  MarketStep next() override {
-    return position_ < steps_.size() ? steps_[position_++] : MarketStep{};
-  }
-  const feed::OrderBook& book(std::size_t) const noexcept override { return book_; }
-
- private:
-  std::vector<std::string> names_{"ETHUSDT"};
-  std::vector<MarketStep> steps_;
-  std::size_t position_ = 0;
-  feed::OrderBook book_{10};
-};
+using test::ScriptedSource;
 
 TEST_F(ApiTest, KlineNewestFirstSevenStringsAndAggregated) {
   // Three candles by hand: minute m0 (3500 → 3501.5 → 3499), m1 (3502), m5 (3490).

@@ -18,6 +18,7 @@
 #include "kinetic/feed/symbol_table.hpp"
 #include "kinetic/feed/ws_capture.hpp"
 #include "market_source.hpp"
+#include "scripted_market_source.hpp"
 
 namespace kinetic::exchange {
 namespace {
@@ -692,21 +693,7 @@ TEST(PublicFeed, SpotTickersAreSnapshotsWithSpotFields) {
 // --------------------------------------------------------------------------------------------
 // PublicFeed: klines (a scripted source)
 
-class ScriptedSource final : public MarketSource {
- public:
-  explicit ScriptedSource(std::vector<MarketStep> steps) : steps_(std::move(steps)) {}
-  const std::vector<std::string>& symbols() const noexcept override { return names_; }
-  MarketStep next() override {
-    return position_ < steps_.size() ? steps_[position_++] : MarketStep{};
-  }
-  const feed::OrderBook& book(std::size_t) const noexcept override { return book_; }
-
- private:
-  std::vector<std::string> names_{"ETHUSDT"};
-  std::vector<MarketStep> steps_;
-  std::size_t position_ = 0;
-  feed::OrderBook book_{10};
-};
+using test::ScriptedSource;
 
 MarketStep trade(const char* price, const char* qty, Side side) {
   MarketStep step;

@@ -16,6 +16,7 @@
 
 #include "atomic_output.hpp"
 #include "csv_field.hpp"
+#include "kinetic/feed/bybit_names.hpp"
 #include "kinetic/feed/capture_file.hpp"
 #include "kinetic/feed/instruments_info.hpp"
 #include "kinetic/feed/ws_capture.hpp"
@@ -23,18 +24,6 @@
 
 namespace kinetic::tools {
 namespace {
-
-const char* side_name(Side side) {
-  switch (side) {
-    case Side::buy:
-      return "Buy";
-    case Side::sell:
-      return "Sell";
-    case Side::none:
-      break;
-  }
-  return "";
-}
 
 void append_integer(std::string& line, std::int64_t value) {
   char digits[24];
@@ -127,7 +116,7 @@ CaptureTradesSummary write_capture_trades(feed::WsCaptureTradeReader& reader, st
     line.clear();
     append_integer(line, trade.trade_time_ms);
     for (const std::string_view field :
-         {trade.category, trade.symbol, std::string_view(side_name(trade.side)), trade.qty_text,
+         {trade.category, trade.symbol, feed::bybit_side_name(trade.side), trade.qty_text,
           trade.price_text, trade.trade_id}) {
       line.push_back(',');
       append_csv_field(line, field);
