@@ -4,8 +4,13 @@
 #include "kinetic/exec/hmac_signer.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <array>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +22,8 @@ namespace {
 using kinetic::exec::constant_time_equal_hex;
 using kinetic::exec::HmacSha256;
 using kinetic::exec::kHmacSha256HexLength;
+using kinetic::exec::Sha256Backend;
+using kinetic::exec::sha_ni_available;
 
 constexpr std::string_view kKey = "qTd7Yc3Lx9PwB2mNa1";
 constexpr std::string_view kSecret = "Zr4Kp8Wq2Xv6Nb0Jt5Hs9Lc3Fg7Dm1Ay4Ue8";
@@ -162,6 +169,137 @@ TEST(HmacSha256, MovedSignerKeepsWorkingAndTheSourceFailsCleanly) {
   third = std::move(second);
   EXPECT_EQ(third.sign_hex({"GET/realtime", "1700000010000"}),
             "2aeefb27b8d2133053eb0c4f4e8e045c8d7e2c724c307a58c32b89c260407bf8");
+}
+
+/// OpenSSL's one-shot HMAC(), as lowercase hex: the independent reference.
+std::string openssl_hmac_hex(std::string_view key, std::string_view message) {
+  std::array<unsigned char, 32> digest{};
+  unsigned length = 0;
+  static constexpr unsigned char kEmpty = 0;
+  const auto* data =
+      message.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(message.data());
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, message.size(), digest.data(),
+       &length);
+  EXPECT_EQ(length, 32u);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (const unsigned char byte : digest) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 0x0F];
+  }
+  return hex;
+}
+
+/// The backends this CPU can run: portable always, SHA-NI where present.
+std::vector<Sha256Backend> runnable_backends() {
+  std::vector<Sha256Backend> backends = {Sha256Backend::portable};
+  if (sha_ni_available())
+    backends.push_back(Sha256Backend::sha_ni);
+  return backends;
+}
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t length) {
+  std::string bytes(length, '\0');
+  for (char& c : bytes)
+    c = static_cast<char>(rng() & 0xFF);
+  return bytes;
+}
+
+TEST(HmacSha256, AutomaticBackendPicksShaNiWhenTheCpuHasIt) {
+  HmacSha256 signer(kSecret);
+  EXPECT_EQ(signer.backend(), sha_ni_available() ? Sha256Backend::sha_ni : Sha256Backend::portable);
+  HmacSha256 portable(kSecret, Sha256Backend::portable);
+  EXPECT_EQ(portable.backend(), Sha256Backend::portable);
+  if (!sha_ni_available()) {
+    EXPECT_THROW(HmacSha256(kSecret, Sha256Backend::sha_ni), std::invalid_argument);
+  }
+}
+
+TEST(HmacSha256, EveryBackendMatchesTheDocsVectors) {
+  for (const Sha256Backend backend : runnable_backends()) {
+    HmacSha256 signer(kSecret, backend);
+    for (const RestVector& v : rest_vectors()) {
+      EXPECT_EQ(sign(signer, {kTimestamp, kKey, v.recv_window, v.payload}), v.signature)
+          << "backend " << static_cast<int>(backend) << " payload " << v.payload;
+    }
+  }
+}
+
+TEST(HmacSha256, EveryMessageLengthAcrossBlockBoundariesMatchesOpenSsl) {
+  // 0..200 bytes covers 0..3 message blocks plus the cases where the 0x80 byte and the
+  // 8-byte length do or do not fit after the data (lengths 55, 56, 63, 64, 119, 120, ...).
+  std::mt19937_64 rng(20261125);
+  const std::string key = random_bytes(rng, 36);
+  const std::string message = random_bytes(rng, 200);
+  for (const Sha256Backend backend : runnable_backends()) {
+    HmacSha256 signer(key, backend);
+    for (std::size_t length = 0; length <= 200; ++length) {
+      const std::string_view prefix(message.data(), length);
+      EXPECT_EQ(sign(signer, {prefix}), openssl_hmac_hex(key, prefix))
+          << "backend " << static_cast<int>(backend) << " length " << length;
+      // The same bytes in three uneven parts.
+      const std::size_t cut1 = length / 3, cut2 = length - length / 5;
+      EXPECT_EQ(sign(signer, {prefix.substr(0, cut1), prefix.substr(cut1, cut2 - cut1),
+                              prefix.substr(cut2)}),
+                openssl_hmac_hex(key, prefix))
+          << "split, backend " << static_cast<int>(backend) << " length " << length;
+    }
+  }
+}
+
+TEST(HmacSha256, RandomKeysOfEveryLengthAndRandomMessagesMatchOpenSsl) {
+  std::mt19937_64 rng(42);
+  for (const Sha256Backend backend : runnable_backends()) {
+    // Keys 0..150 bytes: shorter than, exactly, and longer than a block (hashed first).
+    for (std::size_t key_length = 0; key_length <= 150; ++key_length) {
+      const std::string key = random_bytes(rng, key_length);
+      HmacSha256 signer(key, backend);
+      const std::string message = random_bytes(rng, static_cast<std::size_t>(rng() % 700));
+      EXPECT_EQ(sign(signer, {message}), openssl_hmac_hex(key, message))
+          << "backend " << static_cast<int>(backend) << " key length " << key_length;
+    }
+  }
+}
+
+TEST(HmacSha256, PortableAndShaNiAgreeOnLongMessages) {
+  if (!sha_ni_available())
+    GTEST_SKIP() << "this CPU has no SHA-NI; only the portable path runs here";
+  std::mt19937_64 rng(7);
+  const std::string key = random_bytes(rng, 64);
+  HmacSha256 portable(key, Sha256Backend::portable);
+  HmacSha256 sha_ni(key, Sha256Backend::sha_ni);
+  for (int round = 0; round < 20; ++round) {
+    const std::string message = random_bytes(rng, 64 * 40 + static_cast<std::size_t>(round));
+    EXPECT_EQ(sign(portable, {message}), sign(sha_ni, {message}));
+  }
+}
+
+TEST(HmacSha256, RawDigestIsTheHexSignatureDecoded) {
+  HmacSha256 signer(kSecret);
+  std::array<std::uint8_t, 32> raw{};
+  const std::array<std::string_view, 2> parts = {"GET/realtime", "1700000010000"};
+  ASSERT_TRUE(signer.sign_raw(parts, raw));
+  EXPECT_EQ(raw[0], 0x2a);
+  EXPECT_EQ(raw[1], 0xee);
+  EXPECT_EQ(raw[31], 0xf8);
+}
+
+TEST(HmacSha256, EveryBackendSignsWithoutAllocating) {
+  const std::string_view body =
+      R"({"category":"linear","symbol":"BTCUSDT","side":"Sell","orderType":"Market","qty":"0.001","reduceOnly":true,"positionIdx":0})";
+  for (const Sha256Backend backend : runnable_backends()) {
+    const HmacSha256 signer(kSecret, backend);
+    std::array<char, kHmacSha256HexLength> out{};
+    bool ok = true;
+    const std::uint64_t allocations = kinetic::test::count_allocations([&] {
+      for (int i = 0; i < 1000; ++i)
+        ok = signer.sign({kTimestamp, kKey, kRecvWindow, body}, out) && ok;
+    });
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(allocations, 0u) << "backend " << static_cast<int>(backend);
+    EXPECT_EQ(std::string_view(out.data(), out.size()),
+              "ed754350bafbfbd8cb44468a1e5d38799731bf1856b434a25409226eef637512");
+  }
 }
 
 TEST(ConstantTimeEqualHex, EqualDifferentAndMalformed) {

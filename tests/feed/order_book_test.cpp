@@ -909,6 +909,63 @@ TEST(OrderBook, FlagsOtherThanSnapshotAndBatchMarksMayDifferBetweenLevels) {
 
 // ---------------------------------------------------------------------------------------------
 
+TEST(OrderBook, SortedDeltasAroundTheTopLevelsMatchAReferenceBook) {
+  // Sorted deltas whose levels cluster in and around the best few dozen levels (where the
+  // book finds a sorted run's levels without searching from level to level) and past them:
+  // deletes and inserts within the top, long runs of inserts above the best (more than one
+  // merge's worth), levels just past the top, deep ones; on books with free room, nearly
+  // full and full. Compared with the reference after every message.
+  constexpr std::int64_t kTick = 1'000'000;
+  for (const std::size_t capacity : {std::size_t{40}, std::size_t{64}, std::size_t{1000}}) {
+    std::mt19937_64 rng(capacity);
+    OrderBook book(capacity, kSymbol);
+    ReferenceBook reference(capacity);
+    std::vector<RawLevel> levels;
+    // 48 levels a side two ticks apart around 10000 / 10001.
+    for (std::int64_t i = 0; i < 48; ++i) {
+      levels.push_back(
+          {Side::buy, Price::from_raw((10'000 - 2 * i) * kTick), Qty::from_raw(1 + i)});
+      levels.push_back(
+          {Side::sell, Price::from_raw((10'001 + 2 * i) * kTick), Qty::from_raw(1 + i)});
+    }
+    bool complete = true;
+    for (const RawLevel& level : levels)
+      complete &= reference.set(level.side, level.price, level.qty);
+    ASSERT_EQ(book.apply(make_events(true, 1, levels)),
+              complete ? BookStatus::ok : BookStatus::overflow);
+    std::uniform_int_distribution<std::int64_t> near_top(-90, 80);  // ticks from the best
+    std::uniform_int_distribution<std::int64_t> deep(0, 300);
+    std::uniform_int_distribution<int> percent(0, 99);
+    for (std::uint64_t u = 2; u < 400; ++u) {
+      levels.clear();
+      const int count = 1 + percent(rng) % 60;
+      for (const Side side : {Side::buy, Side::sell}) {
+        std::map<std::int64_t, std::int64_t> changes;  // ticks from the best (worse: up) -> qty
+        const bool run_above = percent(rng) < 10;      // a long run of inserts above the best
+        for (int i = 0; i < count; ++i) {
+          const std::int64_t ticks = run_above           ? -2 * i - 1
+                                     : percent(rng) < 80 ? near_top(rng)
+                                                         : deep(rng);
+          changes[ticks] = percent(rng) < 30 ? 0 : 1 + percent(rng);
+        }
+        for (const auto& [ticks, size] : changes) {
+          const std::int64_t raw =
+              side == Side::buy ? (10'000 - ticks) * kTick : (10'001 + ticks) * kTick;
+          levels.push_back({side, Price::from_raw(raw), Qty::from_raw(size)});
+        }
+      }
+      complete = true;
+      for (const RawLevel& level : levels)
+        complete &= reference.set(level.side, level.price, level.qty);
+      ASSERT_EQ(book.apply(make_events(false, u, levels)),
+                complete ? BookStatus::ok : BookStatus::overflow)
+          << "capacity " << capacity << " u " << u;
+      ASSERT_EQ(levels_of(book.bids()), reference.bids()) << "capacity " << capacity << " u " << u;
+      ASSERT_EQ(levels_of(book.asks()), reference.asks()) << "capacity " << capacity << " u " << u;
+    }
+  }
+}
+
 TEST(OrderBook, NoAllocationAfterConstruction) {
   // Messages are built before counting; only apply() and the queries are counted.
   std::vector<RawLevel> deep;
