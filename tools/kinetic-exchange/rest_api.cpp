@@ -830,6 +830,9 @@ HttpResponse handle_rest(ExchangeContext& context, const HttpRequest& request) {
   } else {
     Reply reply;
     std::optional<RateDecision> rate;
+    // One instant per request: the rate window, Timenow and the envelope's time agree (an
+    // answer under the limit has X-Bapi-Limit-Reset-Timestamp == Timenow, as Bybit's does).
+    const std::int64_t received_ms = context.now_ms();
     const Route* route = find_route(request.path);
     if (route == nullptr) {
       reply = error_reply(10017, "route not found", 404);
@@ -851,7 +854,7 @@ HttpResponse handle_rest(ExchangeContext& context, const HttpRequest& request) {
         } else {
           account = std::get<const ApiAccount*>(verified);
           key_for_log = account->key;
-          rate = context.limiter.take(account->account, route->path, context.now_ms());
+          rate = context.limiter.take(account->account, route->path, received_ms);
           if (!rate->allowed)
             reply = error_reply(10006, "Too many visits!");
         }
@@ -866,7 +869,7 @@ HttpResponse handle_rest(ExchangeContext& context, const HttpRequest& request) {
                        : dispatch(context, *route, account, request);
       }
     }
-    const std::int64_t now = reply.time_ms != 0 ? reply.time_ms : context.now_ms();
+    const std::int64_t now = reply.time_ms != 0 ? reply.time_ms : received_ms;
     response.status = reply.http_status;
     response.body = envelope(reply, now);
     if (rate) {
