@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kinetic/exec/order_link_id.hpp"
+#include "kinetic/feed/bybit_names.hpp"
 
 namespace kinetic::exec {
 
@@ -155,14 +156,6 @@ template <std::size_t N>
 
 // ---------------------------------------------------------------------------------------
 // Enumerations (unknown text is never an error)
-
-[[nodiscard]] Side side_of(std::string_view text) noexcept {
-  if (text == "Buy")
-    return Side::buy;
-  if (text == "Sell")
-    return Side::sell;
-  return Side::none;
-}
 
 [[nodiscard]] OrderType order_type_of(std::string_view text) noexcept {
   return text == "Market" ? OrderType::market : OrderType::limit;
@@ -322,7 +315,7 @@ struct PrivateDecoder::Impl {
         has_symbol = true;
       } else if (key == "side") {
         if ((e = read_string(value, text)) == Error::none)
-          out.side = side_of(text);
+          out.side = feed::parse_bybit_side(text);
       } else if (key == "orderType") {
         if ((e = read_string(value, text)) == Error::none)
           out.type = order_type_of(text);
@@ -401,7 +394,7 @@ struct PrivateDecoder::Impl {
         has_symbol = true;
       } else if (key == "side") {
         if ((e = read_string(value, text)) == Error::none)
-          out.side = side_of(text);
+          out.side = feed::parse_bybit_side(text);
       } else if (key == "execType") {
         if ((e = read_string(value, text)) == Error::none)
           out.exec_type = exec_type_of(text);
@@ -457,7 +450,7 @@ struct PrivateDecoder::Impl {
         has_symbol = true;
       } else if (key == "side") {
         if ((e = read_string(value, text)) == Error::none)
-          out.side = side_of(text);
+          out.side = feed::parse_bybit_side(text);
       } else if (key == "positionIdx") {
         if ((e = read_count(value, number)) == Error::none) {
           if (number > 2)
